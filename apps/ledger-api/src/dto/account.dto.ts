@@ -1,0 +1,88 @@
+import { TRANSACTION_TYPES, TWO_FACTOR_METHODS, type TransactionType, type TwoFactorMethod, type AssetCode } from '@app/domain';
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { IsAsset, IsLedgerId, IsPositiveAmountOf, IsText } from './validators';
+
+/** Blockchain addresses and memo tags: bounded, no spaces, no control characters. */
+const ADDRESS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{7,127}$/;
+const TX_HASH_PATTERN = /^(0x)?[A-Za-z0-9]{16,128}$/;
+export const REASON_MAX_LENGTH = 500;
+
+function IsAddress(): PropertyDecorator {
+  return (target, key) => {
+    ApiProperty({ example: '0x5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e', pattern: ADDRESS_PATTERN.source })(target, key);
+    IsString({ message: '$property must be a string' })(target, key);
+    MaxLength(128, { message: '$property must be at most 128 characters' })(target, key);
+    Matches(ADDRESS_PATTERN, { message: '$property must be 8 to 128 of A-Z a-z 0-9 : . _ - and start with a letter or digit' })(target, key);
+  };
+}
+
+export class OpenAccountDto {
+  @IsLedgerId('acct-1001') accountId!: string;
+}
+
+export class DepositDto {
+  @IsLedgerId('dep-1') depositId!: string;
+  @IsAsset() asset!: AssetCode;
+  @IsPositiveAmountOf('asset') amount!: string;
+}
+
+export class EnrolTwoFactorDto {
+  @IsLedgerId('tok-1') tokenId!: string;
+  @ApiProperty({ enum: TWO_FACTOR_METHODS })
+  @IsString({ message: '$property must be a string' })
+  @IsIn(TWO_FACTOR_METHODS, { message: `$property must be one of ${TWO_FACTOR_METHODS.join(', ')}` })
+  method!: TwoFactorMethod;
+}
+
+export class ReasonDto {
+  @IsText(REASON_MAX_LENGTH, 'customer request') reason!: string;
+}
+
+export class AddressDto {
+  @IsAddress() address!: string;
+  @IsAsset() asset!: AssetCode;
+}
+
+export class RequestWithdrawalDto {
+  @IsLedgerId('wd-1') withdrawalId!: string;
+  @IsAsset() asset!: AssetCode;
+  @IsPositiveAmountOf('asset') amount!: string;
+  @IsAddress() address!: string;
+  @IsLedgerId('tok-1') twoFactorTokenId!: string;
+}
+
+/** Commands that carry nothing but their path. Any field sent is refused. */
+export class EmptyDto {}
+
+export class SettleWithdrawalDto {
+  @ApiProperty({ example: '0x9f2c4a0b7d1e3f5a6b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c' })
+  @IsString({ message: '$property must be a string' })
+  @Matches(TX_HASH_PATTERN, { message: '$property must be 16 to 128 letters or digits, optionally after 0x' })
+  txHash!: string;
+}
+
+export class ReportUnauthorizedDto {
+  @IsLedgerId('inc-2022-01-17') incidentId!: string;
+}
+
+export class ReimburseDto {
+  @IsLedgerId('reimb-1') reimbursementId!: string;
+  @IsLedgerId('inc-2022-01-17') incidentId!: string;
+  @IsAsset() asset!: AssetCode;
+  @IsPositiveAmountOf('asset') amount!: string;
+}
+
+export class SetMfaDto {
+  @ApiProperty({ example: true })
+  @IsBoolean({ message: '$property must be true or false' })
+  enabled!: boolean;
+
+  @ApiProperty({ enum: TRANSACTION_TYPES, isArray: true, example: ['withdrawal', 'whitelist'] })
+  @IsArray({ message: '$property must be an array' })
+  @ArrayMinSize(1, { message: '$property must name at least one transaction type' })
+  @ArrayMaxSize(TRANSACTION_TYPES.length, { message: `$property must have at most ${TRANSACTION_TYPES.length} entries` })
+  @ArrayUnique({ message: '$property must not repeat a type' })
+  @IsIn(TRANSACTION_TYPES, { each: true, message: `each of $property must be one of ${TRANSACTION_TYPES.join(', ')}` })
+  transactionTypes!: TransactionType[];
+}

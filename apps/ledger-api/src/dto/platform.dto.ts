@@ -1,0 +1,55 @@
+import { MAX_NEW_ADDRESS_HOLD_HOURS, PRICE_MAX_LENGTH, parsePrice, type AssetCode } from '@app/domain';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Max, Min, Validate, type ValidatorConstraintInterface, ValidatorConstraint, type ValidationArguments } from 'class-validator';
+import { REASON_MAX_LENGTH } from './account.dto';
+import { IsAsset, IsLedgerId, IsText } from './validators';
+
+export class HaltWithdrawalsDto {
+  @IsOptional() @IsLedgerId('inc-2022-01-17') incidentId?: string;
+  @IsText(REASON_MAX_LENGTH, 'unauthorized withdrawals detected') reason!: string;
+}
+
+export class RevokeAllTwoFactorDto {
+  @IsLedgerId('inc-2022-01-17') incidentId!: string;
+  @IsText(REASON_MAX_LENGTH, 'withdrawals approved without the second factor') reason!: string;
+  @ApiPropertyOptional({ description: 'client-chosen id of the revocation; generated when absent' })
+  @IsOptional()
+  @IsLedgerId('rev-2022-01-17')
+  revocationId?: string;
+}
+
+export class WithdrawalPolicyDto {
+  @ApiProperty({ minimum: 0, maximum: MAX_NEW_ADDRESS_HOLD_HOURS, example: 24 })
+  @IsInt({ message: '$property must be a whole number of hours' })
+  @Min(0, { message: '$property must be at least 0' })
+  @Max(MAX_NEW_ADDRESS_HOLD_HOURS, { message: `$property must be at most ${MAX_NEW_ADDRESS_HOLD_HOURS}` })
+  newAddressHoldHours!: number;
+}
+
+export class OpenIncidentDto {
+  @IsLedgerId('inc-2022-01-17') incidentId!: string;
+  @IsText(200, 'Withdrawals approved without 2FA') title!: string;
+}
+
+export class CloseIncidentDto {
+  @IsText(2_000, 'All affected customers reimbursed.') summary!: string;
+}
+
+@ValidatorConstraint({ name: 'isUsdPrice' })
+class IsUsdPrice implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    const parsed = parsePrice(value);
+    return parsed.ok && parsed.scaled > 0n;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const parsed = parsePrice(args.value);
+    return `${args.property} ${parsed.ok ? 'must be greater than zero' : parsed.reason}`;
+  }
+}
+
+export class RecordPriceDto {
+  @IsAsset() asset!: AssetCode;
+  @ApiProperty({ example: '3129', maxLength: PRICE_MAX_LENGTH, description: 'US dollars per whole unit, up to 8 decimals' })
+  @Validate(IsUsdPrice)
+  usd!: string;
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { canonicalJson } from '@app/event-store';
+import { freshCommand, idempotentCommand, type Actor, type CommandMetadata, type Role } from '@app/ledger';
+import type { Request } from 'express';
+import { ROLES_KEY } from './roles.decorator';
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+const CORRELATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The actor of a request. Until API keys are checked, the caller is named by the role the route requires. */
+export function actorOf(request: Request, handler: object): Actor {
+  const roles = (Reflect.getMetadata(ROLES_KEY, handler) as Role[] | undefined) ?? ['service'];
+  const authenticated = (request as Request & { actor?: Actor }).actor;
+  return authenticated ?? { id: 'unauthenticated', role: roles[0] ?? 'service' };
+}
+
+/** SHA-256 of what makes two requests the same command: method, path and body. */
+export function requestHash(request: Request): string {
+  const path = request.originalUrl.split('?')[0];
+  return createHash('sha256').update(canonicalJson({ method: request.method, path, body: request.body ?? null })).digest('hex');
+}
+
+function headerValue(request: Request, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Builds a command's metadata from the request: the actor, the correlation id (X-Correlation-Id or the request
+ * id), and, with an Idempotency-Key header, the scoped key and the request's hash.
+ */
+export const CommandMeta = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandMetadata => {
+  const request = ctx.switchToHttp().getRequest<Request>();
+  const actor = actorOf(request, ctx.getHandler());
+  const correlation = headerValue(request, 'x-correlation-id');
+  if (correlation !== undefined && !CORRELATION_ID_PATTERN.test(correlation)) {
+    throw new BadRequestException({ message: 'validation failed', errors: [{ field: 'X-Correlation-Id', reasons: ['must be 1 to 128 of A-Z a-z 0-9 _ . : -'] }] });
+  }
+  const key = headerValue(request, 'idempotency-key');
+  if (key === undefined) return freshCommand(actor, correlation);
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new BadRequestException({ message: 'validation failed', errors: [{ field: 'Idempotency-Key', reasons: ['must be 1 to 128 of A-Z a-z 0-9 _ . : -'] }] });
+  }
+  return idempotentCommand(actor, key, requestHash(request), correlation);
+});

@@ -1,0 +1,59 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import { DomainError, type DomainErrorCode } from '@app/domain';
+import { DuplicateEventIdError, EventStoreError, InvalidAppendError } from '@app/event-store';
+import { ConcurrencyConflictError, IdempotencyConflictError, StreamBusyError } from '@app/ledger';
+import type { Response } from 'express';
+
+const NOT_FOUND_CODES: ReadonlySet<DomainErrorCode> = new Set(['ACCOUNT_NOT_FOUND', 'WITHDRAWAL_NOT_FOUND', 'INCIDENT_NOT_FOUND']);
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code?: string;
+  errors?: unknown;
+}
+
+function body(status: number, message: string, extra: Partial<ErrorBody> = {}): ErrorBody {
+  const error = (HttpStatus[status] ?? 'Error').toLowerCase().replace(/(^|_)(\w)/g, (_m, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase());
+  return { statusCode: status, error, message, ...extra };
+}
+
+/** Maps an error to the HTTP contract of DESIGN §7. Responses never carry a stack trace. */
+export function toErrorResponse(exception: unknown): ErrorBody {
+  if (exception instanceof DomainError) {
+    const status = NOT_FOUND_CODES.has(exception.code) ? HttpStatus.NOT_FOUND : HttpStatus.UNPROCESSABLE_ENTITY;
+    return body(status, exception.message, { code: exception.code });
+  }
+  if (exception instanceof IdempotencyConflictError || exception instanceof ConcurrencyConflictError) {
+    return body(HttpStatus.CONFLICT, exception.message, { code: exception.code });
+  }
+  if (exception instanceof InvalidAppendError) return body(HttpStatus.BAD_REQUEST, exception.message, { code: exception.code });
+  if (exception instanceof DuplicateEventIdError) return body(HttpStatus.CONFLICT, exception.message, { code: exception.code });
+  if (exception instanceof StreamBusyError) return body(HttpStatus.SERVICE_UNAVAILABLE, exception.message, { code: exception.code });
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    const status = exception.getStatus();
+    if (typeof response === 'string') return body(status, response);
+    const { message, errors, code } = response as { message?: unknown; errors?: unknown; code?: string };
+    return body(status, Array.isArray(message) ? message.join('; ') : String(message ?? exception.message), { errors, code });
+  }
+  return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error');
+}
+
+@Catch()
+export class LedgerExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const payload = toErrorResponse(exception);
+    if (payload.statusCode >= 500 && !(exception instanceof StreamBusyError)) {
+      const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+      this.logger.error(detail);
+    }
+    if (exception instanceof EventStoreError) this.logger.warn(`event store refused an append: ${exception.message}`);
+    if (payload.statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '1');
+    response.status(payload.statusCode).json(payload);
+  }
+}

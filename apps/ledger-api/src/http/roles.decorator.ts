@@ -1,0 +1,12 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Role } from '@app/ledger';
+
+export const ROLES_KEY = 'ledger:roles';
+
+/**
+ * The roles a route allows (DESIGN §7). Every route declares them; the access-control guard refuses a route
+ * that declares none. `Public()` marks the few open routes (health, docs).
+ */
+export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);
+export const PUBLIC_KEY = 'ledger:public';
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);

@@ -1,0 +1,65 @@
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+
+export interface FieldError {
+  readonly field: string;
+  readonly reasons: string[];
+}
+
+/** Keys that could reach an object's prototype if some library merged the body; refused wherever they appear. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_BODY_DEPTH = 8;
+
+function flatten(errors: readonly ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, reasons: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+export function badRequest(errors: FieldError[]): BadRequestException {
+  return new BadRequestException({ message: 'validation failed', errors });
+}
+
+function findForbiddenKey(value: unknown, path: string, depth: number): FieldError | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (depth > MAX_BODY_DEPTH) return { field: path || 'body', reasons: [`must not nest deeper than ${MAX_BODY_DEPTH} levels`] };
+  for (const key of Object.keys(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) return { field, reasons: ['is a reserved name and is not allowed'] };
+    const nested = findForbiddenKey((value as Record<string, unknown>)[key], field, depth + 1);
+    if (nested) return nested;
+  }
+  return null;
+}
+
+/**
+ * The global pipe (STYLE.md): class-validator with whitelist, forbidNonWhitelisted and transform, every failing
+ * field named. Bodies must be plain JSON objects and must not carry prototype-polluting keys.
+ */
+export class LedgerValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      validationError: { target: false, value: false },
+      stopAtFirstError: false,
+      exceptionFactory: (errors) => badRequest(flatten(errors)),
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body') {
+      // A command without fields may be sent without a body; its DTO then sees an empty object.
+      if (value === undefined) value = {};
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw badRequest([{ field: 'body', reasons: ['must be a JSON object'] }]);
+      }
+      const forbidden = findForbiddenKey(value, '', 0);
+      if (forbidden) throw badRequest([forbidden]);
+    }
+    return super.transform(value, metadata);
+  }
+}

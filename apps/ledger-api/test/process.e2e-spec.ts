@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { formatAmount } from '@app/domain';
+import { openSqliteEventStore } from '@app/event-store';
+import { freshCommand, Ledger, systemClock, type Actor } from '@app/ledger';
+import { get, post, runServerToExit, startServer } from './support/server-process';
+
+/**
+ * The server as its own process, as `npm start` runs it: restarts, kill -9, graceful shutdown and start-up
+ * configuration errors, on a real SQLite file.
+ */
+describe('the ledger server process', () => {
+  let dir: string;
+  let dbPath: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-proc-'));
+    dbPath = join(dir, 'ledger.db');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function eventsOfType(type: string): Array<{ stream_id: string; data: string }> {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT stream_id, data FROM events WHERE type = ? ORDER BY position').all(type) as Array<{ stream_id: string; data: string }>;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('keeps everything across a graceful restart, and exits 0 on SIGTERM', async () => {
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const first = await startServer(env);
+    expect((await post(`${first.url}/v1/accounts`, { accountId: 'keep' })).status).toBe(201);
+    expect((await post(`${first.url}/v1/accounts/keep/deposits`, { depositId: 'd1', asset: 'BTC', amount: '443.93' })).status).toBe(201);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = await startServer(env);
+    try {
+      const balances = await get(`${second.url}/v1/accounts/keep/balances`);
+      expect(balances.body.balances.BTC).toEqual({ available: '443.93', held: '0', withdrawn: '0', deposited: '443.93', reimbursed: '0' });
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  it('loses no acknowledged append when killed with SIGKILL mid-stream', async () => {
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const server = await startServer(env);
+    await post(`${server.url}/v1/accounts`, { accountId: 'crash' });
+    const acknowledged: string[] = [];
+    let stop = false;
+    const writer = async (lane: number): Promise<void> => {
+      for (let i = 0; !stop; i += 1) {
+        const depositId = `d-${lane}-${i}`;
+        try {
+          const response = await post(`${server.url}/v1/accounts/crash/deposits`, { depositId, asset: 'ETH', amount: '0.001' });
+          if (response.status === 201) acknowledged.push(depositId);
+        } catch {
+          return; // the connection died with the server
+        }
+      }
+    };
+    const lanes = Array.from({ length: 8 }, (_, lane) => writer(lane));
+    while (acknowledged.length < 300) await new Promise((resolve) => setTimeout(resolve, 5));
+    server.child.kill('SIGKILL');
+    await server.exited;
+    stop = true;
+    await Promise.all(lanes);
+
+    const stored = new Set(eventsOfType('FundsDeposited').map((row) => JSON.parse(row.data).depositId as string));
+    const lost = acknowledged.filter((depositId) => !stored.has(depositId));
+    expect(acknowledged.length).toBeGreaterThanOrEqual(300);
+    expect(lost).toEqual([]);
+
+    const restarted = await startServer(env);
+    try {
+      const balances = await get(`${restarted.url}/v1/accounts/crash/balances`);
+      // Every stored deposit is 0.001 ETH: the balance is exactly their sum.
+      expect(balances.body.balances.ETH.deposited).toBe(formatAmount('ETH', BigInt(stored.size) * 10n ** 15n));
+    } finally {
+      restarted.child.kill('SIGTERM');
+      await restarted.exited;
+    }
+  });
+
+  it('finishes a platform-wide 2FA revocation killed half-way, without a duplicate', async () => {
+    const accounts = 3_000;
+    const store = openSqliteEventStore({ path: dbPath });
+    const ledger = new Ledger(store, systemClock);
+    const actor: Actor = { id: 'seed', role: 'service' };
+    for (let start = 0; start < accounts; start += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, offset) => {
+          const accountId = `acct-${start + offset}`;
+          await ledger.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(actor));
+          await ledger.executeAccount(accountId, { type: 'EnrolTwoFactor', data: { tokenId: 'tok-a', method: 'totp' } }, freshCommand(actor));
+          await ledger.executeAccount(accountId, { type: 'EnrolTwoFactor', data: { tokenId: 'tok-b', method: 'sms' } }, freshCommand(actor));
+        }),
+      );
+    }
+    await store.close();
+
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const server = await startServer(env);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await post(`${server.url}/v1/incidents`, { incidentId: 'inc-1', title: '2FA bypass' })).status).toBe(201);
+    const revoke = await post(`${server.url}/v1/platform/two-factor-tokens/revoke-all`, { incidentId: 'inc-1', reason: '2FA bypass', revocationId: 'rev-1' });
+    expect(revoke.status).toBe(201);
+    let revokedBeforeKill = 0;
+    while (revokedBeforeKill === 0) revokedBeforeKill = eventsOfType('TwoFactorTokenRevoked').length;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    revokedBeforeKill = eventsOfType('TwoFactorTokenRevoked').length;
+    expect(revokedBeforeKill).toBeLessThan(accounts * 2);
+    expect(eventsOfType('AllTwoFactorTokensRevocationCompleted')).toHaveLength(0);
+
+    const restarted = await startServer(env);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (eventsOfType('AllTwoFactorTokensRevocationCompleted').length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const revoked = eventsOfType('TwoFactorTokenRevoked').map((row) => `${row.stream_id}/${JSON.parse(row.data).tokenId}`);
+      expect(eventsOfType('AllTwoFactorTokensRevocationCompleted')).toHaveLength(1);
+      expect(revoked).toHaveLength(accounts * 2);
+      expect(new Set(revoked).size).toBe(accounts * 2);
+    } finally {
+      restarted.child.kill('SIGTERM');
+      await restarted.exited;
+    }
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ LEDGER_EVENT_STORE: 'mysql://nope' }, 'LEDGER_EVENT_STORE'],
+    [{ LEDGER_EVENT_STORE: 'sqlite::memory:' }, 'LEDGER_EVENT_STORE'],
+    [{ LEDGER_API_KEYS: 'root=abc' }, 'LEDGER_API_KEYS'],
+  ])('refuses to start with %p and names %s', async (env, variable) => {
+    const { code, output } = await runServerToExit({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, ...env });
+    expect(code).toBe(1);
+    expect(output).toContain(variable);
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+});

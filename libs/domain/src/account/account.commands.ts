@@ -1,0 +1,53 @@
+import type { Amount } from '../money/amount';
+import type { AssetCode } from '../money/assets';
+import type { Command } from '../shared/event';
+import type { TransactionType, TwoFactorMethod } from './account.events';
+
+export type OpenAccount = Command<'OpenAccount', { accountId: string }>;
+export type DepositFunds = Command<'DepositFunds', { depositId: string; asset: AssetCode; amount: Amount }>;
+export type EnrolTwoFactor = Command<'EnrolTwoFactor', { tokenId: string; method: TwoFactorMethod }>;
+export type RevokeTwoFactorToken = Command<'RevokeTwoFactorToken', { tokenId: string; reason: string }>;
+/**
+ * Issued by the platform-wide revocation job, once per account: revokes every live token enrolled at or before the
+ * revocation. Idempotent: an account with nothing left to revoke yields no event.
+ */
+export type ApplyPlatformTwoFactorRevocation = Command<
+  'ApplyPlatformTwoFactorRevocation',
+  { revocationId: string; revokedAt: string; reason: string }
+>;
+export type SetAntiPhishingCode = Command<'SetAntiPhishingCode', Record<string, never>>;
+export type SetMfa = Command<'SetMfa', { enabled: boolean; transactionTypes: TransactionType[] }>;
+export type WhitelistAddress = Command<'WhitelistAddress', { asset: AssetCode; address: string }>;
+export type RemoveAddress = Command<'RemoveAddress', { asset: AssetCode; address: string }>;
+export type RequestWithdrawal = Command<
+  'RequestWithdrawal',
+  { withdrawalId: string; asset: AssetCode; amount: Amount; address: string; twoFactorTokenId: string }
+>;
+export type ApproveWithdrawal = Command<'ApproveWithdrawal', { withdrawalId: string }>;
+export type SettleWithdrawal = Command<'SettleWithdrawal', { withdrawalId: string; txHash: string }>;
+export type RejectWithdrawal = Command<'RejectWithdrawal', { withdrawalId: string; reason: string }>;
+export type CancelWithdrawal = Command<'CancelWithdrawal', { withdrawalId: string; reason: string }>;
+export type ReportUnauthorizedWithdrawal = Command<'ReportUnauthorizedWithdrawal', { withdrawalId: string; incidentId: string }>;
+export type Reimburse = Command<'Reimburse', { reimbursementId: string; incidentId: string; asset: AssetCode; amount: Amount }>;
+export type EnrolInProtectionProgramme = Command<'EnrolInProtectionProgramme', Record<string, never>>;
+
+export type AccountCommand =
+  | OpenAccount
+  | DepositFunds
+  | EnrolTwoFactor
+  | RevokeTwoFactorToken
+  | ApplyPlatformTwoFactorRevocation
+  | SetAntiPhishingCode
+  | SetMfa
+  | WhitelistAddress
+  | RemoveAddress
+  | RequestWithdrawal
+  | ApproveWithdrawal
+  | SettleWithdrawal
+  | RejectWithdrawal
+  | CancelWithdrawal
+  | ReportUnauthorizedWithdrawal
+  | Reimburse
+  | EnrolInProtectionProgramme;
+
+export type AccountCommandType = AccountCommand['type'];

@@ -1,0 +1,281 @@
+import type { DateTime } from 'luxon';
+import { formatAmount, toMinor } from '../money/amount';
+import type { IncidentView } from '../incident/incident.decider';
+import type { PlatformView } from '../platform/platform.decider';
+import { assertNever, invariant } from '../shared/assert';
+import { domainError } from '../shared/errors';
+import { event } from '../shared/event';
+import { fromIso, toIso } from '../shared/time';
+import type * as C from './account.commands';
+import type { AccountEvent, UnauthorizedOutcome } from './account.events';
+import {
+  addressKey,
+  availableMinor,
+  balanceOf,
+  lossOf,
+  type AccountState,
+  type TwoFactorToken,
+  type Withdrawal,
+} from './account.state';
+
+export interface AccountDecisionContext {
+  readonly now: DateTime;
+  readonly platform: PlatformView;
+  /** The incident the command names (unauthorized report, reimbursement), loaded by the handler. */
+  readonly incident: IncidentView | null;
+}
+
+type Decision = AccountEvent[];
+
+function requireOpen(state: AccountState): string {
+  if (state.accountId === null) throw domainError('ACCOUNT_NOT_FOUND');
+  return state.accountId;
+}
+
+function requirePositive(asset: string, minor: bigint): void {
+  if (minor <= 0n) throw domainError('AMOUNT_NOT_POSITIVE', asset);
+}
+
+/** Rule 2: enrolled, not revoked, and enrolled after the latest platform-wide revocation. */
+function requireValidToken(state: AccountState, tokenId: string, platform: PlatformView): TwoFactorToken {
+  const token = state.tokens.get(tokenId);
+  if (!token) throw domainError('TWO_FACTOR_TOKEN_NOT_FOUND', tokenId);
+  if (token.revoked) throw domainError('TWO_FACTOR_REVOKED', tokenId);
+  const revokedAt = platform.latestTwoFactorRevocationAt;
+  if (revokedAt && token.enrolledAt <= revokedAt) {
+    throw domainError('TWO_FACTOR_REVOKED', `${tokenId} was enrolled before the platform-wide revocation of ${toIso(revokedAt)}`);
+  }
+  return token;
+}
+
+function requireWithdrawal(state: AccountState, withdrawalId: string): Withdrawal {
+  const withdrawal = state.withdrawals.get(withdrawalId);
+  if (!withdrawal) throw domainError('WITHDRAWAL_NOT_FOUND', withdrawalId);
+  return withdrawal;
+}
+
+function isPending(withdrawal: Withdrawal): boolean {
+  return withdrawal.status === 'requested' || withdrawal.status === 'approved';
+}
+
+function requirePending(withdrawal: Withdrawal): void {
+  if (!isPending(withdrawal)) throw domainError('WITHDRAWAL_ALREADY_FINAL', `${withdrawal.withdrawalId} is ${withdrawal.status}`);
+}
+
+function requireOpenIncident(incidentId: string, ctx: AccountDecisionContext): IncidentView {
+  if (!ctx.incident || ctx.incident.incidentId !== incidentId) throw domainError('INCIDENT_NOT_FOUND', incidentId);
+  if (ctx.incident.status !== 'open') throw domainError('INCIDENT_NOT_OPEN', incidentId);
+  return ctx.incident;
+}
+
+function openAccount(cmd: C.OpenAccount, state: AccountState, ctx: AccountDecisionContext): Decision {
+  if (state.accountId !== null) throw domainError('ACCOUNT_ALREADY_OPEN', cmd.data.accountId);
+  return [event('AccountOpened', { accountId: cmd.data.accountId, openedAt: toIso(ctx.now) })];
+}
+
+function depositFunds(cmd: C.DepositFunds, state: AccountState): Decision {
+  requireOpen(state);
+  requirePositive(cmd.data.asset, toMinor(cmd.data.asset, cmd.data.amount));
+  if (state.depositIds.has(cmd.data.depositId)) throw domainError('DEPOSIT_ALREADY_RECORDED', cmd.data.depositId);
+  const amount = formatAmount(cmd.data.asset, toMinor(cmd.data.asset, cmd.data.amount));
+  return [event('FundsDeposited', { depositId: cmd.data.depositId, asset: cmd.data.asset, amount })];
+}
+
+function enrolTwoFactor(cmd: C.EnrolTwoFactor, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  if (state.tokens.has(cmd.data.tokenId)) throw domainError('TWO_FACTOR_TOKEN_ALREADY_ENROLLED', cmd.data.tokenId);
+  return [event('TwoFactorEnrolled', { tokenId: cmd.data.tokenId, method: cmd.data.method, enrolledAt: toIso(ctx.now) })];
+}
+
+function revokeTwoFactorToken(cmd: C.RevokeTwoFactorToken, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const token = state.tokens.get(cmd.data.tokenId);
+  if (!token) throw domainError('TWO_FACTOR_TOKEN_NOT_FOUND', cmd.data.tokenId);
+  if (token.revoked) throw domainError('TWO_FACTOR_TOKEN_ALREADY_REVOKED', cmd.data.tokenId);
+  return [event('TwoFactorTokenRevoked', { tokenId: token.tokenId, reason: cmd.data.reason, revokedAt: toIso(ctx.now) })];
+}
+
+/**
+ * Rule 2's trace on each account: one TwoFactorTokenRevoked for every live token that the platform-wide
+ * revocation ended. Applying the same revocation again finds nothing live and yields nothing.
+ */
+function applyPlatformRevocation(cmd: C.ApplyPlatformTwoFactorRevocation, state: AccountState): Decision {
+  if (state.accountId === null || state.appliedPlatformRevocations.has(cmd.data.revocationId)) return [];
+  const revokedAt = fromIso(cmd.data.revokedAt);
+  return [...state.tokens.values()]
+    .filter((token) => !token.revoked && token.enrolledAt <= revokedAt)
+    .map((token) =>
+      event('TwoFactorTokenRevoked', {
+        tokenId: token.tokenId,
+        reason: cmd.data.reason,
+        revokedAt: cmd.data.revokedAt,
+        platformRevocationId: cmd.data.revocationId,
+      }),
+    );
+}
+
+function setAntiPhishingCode(state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  // Changing the code restarts the 21-day clock of the protection programme, so it is recorded each time.
+  return [event('AntiPhishingCodeSet', { setAt: toIso(ctx.now) })];
+}
+
+function setMfa(cmd: C.SetMfa, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const changed = cmd.data.transactionTypes.filter((type) => state.mfaTransactionTypes.has(type) !== cmd.data.enabled);
+  if (changed.length === 0) throw domainError('MFA_UNCHANGED');
+  const at = toIso(ctx.now);
+  return cmd.data.enabled
+    ? [event('MfaEnabled', { transactionTypes: changed, enabledAt: at })]
+    : [event('MfaDisabled', { transactionTypes: changed, disabledAt: at })];
+}
+
+/** Rule 4: withdrawableFrom is fixed now, from the hold policy in force now. */
+function whitelistAddress(cmd: C.WhitelistAddress, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const { asset, address } = cmd.data;
+  if (state.addresses.has(addressKey(asset, address))) throw domainError('ADDRESS_ALREADY_WHITELISTED', `${asset} ${address}`);
+  const holdHours = ctx.platform.newAddressHoldHours;
+  const withdrawableFrom = toIso(ctx.now.plus({ hours: holdHours }));
+  return [event('AddressWhitelisted', { asset, address, whitelistedAt: toIso(ctx.now), holdHours, withdrawableFrom })];
+}
+
+function removeAddress(cmd: C.RemoveAddress, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const { asset, address } = cmd.data;
+  if (!state.addresses.has(addressKey(asset, address))) throw domainError('ADDRESS_NOT_WHITELISTED', `${asset} ${address}`);
+  return [event('AddressRemoved', { asset, address, removedAt: toIso(ctx.now) })];
+}
+
+/** Rules 1 to 4: funds, second factor, halt, whitelist and hold. */
+function requestWithdrawal(cmd: C.RequestWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const { withdrawalId, asset, address, twoFactorTokenId } = cmd.data;
+  const amountMinor = toMinor(asset, cmd.data.amount);
+  requirePositive(asset, amountMinor);
+  if (state.withdrawals.has(withdrawalId)) throw domainError('WITHDRAWAL_ALREADY_EXISTS', withdrawalId);
+  if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
+  requireValidToken(state, twoFactorTokenId, ctx.platform);
+  const whitelisted = state.addresses.get(addressKey(asset, address));
+  if (!whitelisted) throw domainError('ADDRESS_NOT_WHITELISTED', `${asset} ${address}`);
+  if (ctx.now < whitelisted.withdrawableFrom) {
+    throw domainError('ADDRESS_ON_HOLD', `withdrawable from ${toIso(whitelisted.withdrawableFrom)}`);
+  }
+  const available = availableMinor(balanceOf(state, asset));
+  if (amountMinor > available) {
+    throw domainError('INSUFFICIENT_FUNDS', `${formatAmount(asset, available)} ${asset} available`);
+  }
+  const amount = formatAmount(asset, amountMinor);
+  return [event('WithdrawalRequested', { withdrawalId, asset, amount, address, twoFactorTokenId, requestedAt: toIso(ctx.now) })];
+}
+
+function approveWithdrawal(cmd: C.ApproveWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const withdrawal = requireWithdrawal(state, cmd.data.withdrawalId);
+  if (withdrawal.status === 'approved') throw domainError('WITHDRAWAL_ALREADY_APPROVED', withdrawal.withdrawalId);
+  requirePending(withdrawal);
+  if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
+  // The second factor that authorised the request must still be valid when the exchange approves it.
+  requireValidToken(state, withdrawal.twoFactorTokenId, ctx.platform);
+  return [event('WithdrawalApproved', { withdrawalId: withdrawal.withdrawalId, approvedAt: toIso(ctx.now) })];
+}
+
+/** Rule 5: requested -> approved -> settled; never backwards, never twice. */
+function settleWithdrawal(cmd: C.SettleWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const withdrawal = requireWithdrawal(state, cmd.data.withdrawalId);
+  requirePending(withdrawal);
+  if (withdrawal.status !== 'approved') throw domainError('WITHDRAWAL_NOT_APPROVED', withdrawal.withdrawalId);
+  if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
+  return [event('WithdrawalSettled', { withdrawalId: withdrawal.withdrawalId, txHash: cmd.data.txHash, settledAt: toIso(ctx.now) })];
+}
+
+function rejectWithdrawal(cmd: C.RejectWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const withdrawal = requireWithdrawal(state, cmd.data.withdrawalId);
+  requirePending(withdrawal);
+  return [event('WithdrawalRejected', { withdrawalId: withdrawal.withdrawalId, reason: cmd.data.reason, rejectedAt: toIso(ctx.now) })];
+}
+
+function cancelWithdrawal(cmd: C.CancelWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const withdrawal = requireWithdrawal(state, cmd.data.withdrawalId);
+  requirePending(withdrawal);
+  return [event('WithdrawalCancelled', { withdrawalId: withdrawal.withdrawalId, reason: cmd.data.reason, cancelledAt: toIso(ctx.now) })];
+}
+
+/** Rule 6: a pending unauthorized withdrawal is cancelled (prevented); a settled one becomes a loss. */
+function reportUnauthorized(cmd: C.ReportUnauthorizedWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const withdrawal = requireWithdrawal(state, cmd.data.withdrawalId);
+  const incident = requireOpenIncident(cmd.data.incidentId, ctx);
+  if (withdrawal.unauthorized) throw domainError('UNAUTHORIZED_ALREADY_REPORTED', withdrawal.withdrawalId);
+  if (withdrawal.status === 'rejected' || withdrawal.status === 'cancelled') {
+    throw domainError('WITHDRAWAL_ALREADY_FINAL', `${withdrawal.withdrawalId} is ${withdrawal.status}; no funds left`);
+  }
+  const at = toIso(ctx.now);
+  const { withdrawalId, asset } = withdrawal;
+  const amount = formatAmount(asset, withdrawal.amountMinor);
+  const outcome: UnauthorizedOutcome = withdrawal.status === 'settled' ? 'loss' : 'prevented';
+  const detected = event('UnauthorizedWithdrawalDetected', {
+    withdrawalId,
+    incidentId: incident.incidentId,
+    asset,
+    amount,
+    outcome,
+    detectedAt: at,
+  });
+  if (outcome === 'loss') return [detected];
+  return [detected, event('WithdrawalCancelled', { withdrawalId, reason: `unauthorized (incident ${incident.incidentId})`, cancelledAt: at })];
+}
+
+/** Rule 7: reimbursements for an incident never exceed the account's loss in that incident, per asset. */
+function reimburse(cmd: C.Reimburse, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const { reimbursementId, incidentId, asset } = cmd.data;
+  const amountMinor = toMinor(asset, cmd.data.amount);
+  requirePositive(asset, amountMinor);
+  if (state.reimbursementIds.has(reimbursementId)) throw domainError('REIMBURSEMENT_ALREADY_RECORDED', reimbursementId);
+  if (!ctx.incident || ctx.incident.incidentId !== incidentId) throw domainError('INCIDENT_NOT_FOUND', incidentId);
+  const loss = lossOf(state, incidentId, asset);
+  const outstanding = loss.lostMinor - loss.reimbursedMinor;
+  invariant(outstanding >= 0n, `account ${state.accountId} was reimbursed beyond its ${asset} loss in ${incidentId}`);
+  if (amountMinor > outstanding) {
+    throw domainError('REIMBURSEMENT_EXCEEDS_LOSS', `${formatAmount(asset, outstanding)} ${asset} outstanding`);
+  }
+  const amount = formatAmount(asset, amountMinor);
+  return [event('Reimbursed', { reimbursementId, incidentId, asset, amount, reimbursedAt: toIso(ctx.now) })];
+}
+
+function enrolInProtection(state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  if (state.protectionEnrolledAt) throw domainError('PROTECTION_ALREADY_ENROLLED');
+  return [event('ProtectionProgrammeEnrolled', { enrolledAt: toIso(ctx.now) })];
+}
+
+/**
+ * Decides an account command against the account's state and the platform's. Pure: throws a DomainError to
+ * refuse, returns the events to append otherwise. Only the platform revocation job may return no event.
+ */
+export function decideAccount(command: C.AccountCommand, state: AccountState, ctx: AccountDecisionContext): AccountEvent[] {
+  switch (command.type) {
+    case 'OpenAccount': return openAccount(command, state, ctx);
+    case 'DepositFunds': return depositFunds(command, state);
+    case 'EnrolTwoFactor': return enrolTwoFactor(command, state, ctx);
+    case 'RevokeTwoFactorToken': return revokeTwoFactorToken(command, state, ctx);
+    case 'ApplyPlatformTwoFactorRevocation': return applyPlatformRevocation(command, state);
+    case 'SetAntiPhishingCode': return setAntiPhishingCode(state, ctx);
+    case 'SetMfa': return setMfa(command, state, ctx);
+    case 'WhitelistAddress': return whitelistAddress(command, state, ctx);
+    case 'RemoveAddress': return removeAddress(command, state, ctx);
+    case 'RequestWithdrawal': return requestWithdrawal(command, state, ctx);
+    case 'ApproveWithdrawal': return approveWithdrawal(command, state, ctx);
+    case 'SettleWithdrawal': return settleWithdrawal(command, state, ctx);
+    case 'RejectWithdrawal': return rejectWithdrawal(command, state, ctx);
+    case 'CancelWithdrawal': return cancelWithdrawal(command, state, ctx);
+    case 'ReportUnauthorizedWithdrawal': return reportUnauthorized(command, state, ctx);
+    case 'Reimburse': return reimburse(command, state, ctx);
+    case 'EnrolInProtectionProgramme': return enrolInProtection(state, ctx);
+    default: return assertNever(command);
+  }
+}

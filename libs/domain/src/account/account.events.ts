@@ -1,0 +1,112 @@
+import type { Amount } from '../money/amount';
+import type { AssetCode } from '../money/assets';
+import type { Event } from '../shared/event';
+
+export type TwoFactorMethod = 'totp' | 'sms' | 'webauthn';
+export const TWO_FACTOR_METHODS: readonly TwoFactorMethod[] = ['totp', 'sms', 'webauthn'];
+
+/** Transaction types that multi-factor authentication can cover (protection programme, rule 8). */
+export type TransactionType = 'withdrawal' | 'whitelist' | 'transfer' | 'trade';
+export const TRANSACTION_TYPES: readonly TransactionType[] = ['withdrawal', 'whitelist', 'transfer', 'trade'];
+
+/** A settled unauthorized withdrawal is a loss; a pending one is stopped (prevented). */
+export type UnauthorizedOutcome = 'prevented' | 'loss';
+
+export type AccountOpened = Event<'AccountOpened', { accountId: string; openedAt: string }>;
+export type FundsDeposited = Event<'FundsDeposited', { depositId: string; asset: AssetCode; amount: Amount }>;
+export type TwoFactorEnrolled = Event<'TwoFactorEnrolled', { tokenId: string; method: TwoFactorMethod; enrolledAt: string }>;
+export type TwoFactorTokenRevoked = Event<
+  'TwoFactorTokenRevoked',
+  {
+    tokenId: string;
+    reason: string;
+    revokedAt: string;
+    /** Set when the revocation was caused by a platform-wide revocation (AllTwoFactorTokensRevoked). */
+    platformRevocationId?: string;
+  }
+>;
+export type AntiPhishingCodeSet = Event<'AntiPhishingCodeSet', { setAt: string }>;
+export type MfaEnabled = Event<'MfaEnabled', { transactionTypes: TransactionType[]; enabledAt: string }>;
+export type MfaDisabled = Event<'MfaDisabled', { transactionTypes: TransactionType[]; disabledAt: string }>;
+export type AddressWhitelisted = Event<
+  'AddressWhitelisted',
+  { asset: AssetCode; address: string; whitelistedAt: string; holdHours: number; withdrawableFrom: string }
+>;
+export type AddressRemoved = Event<'AddressRemoved', { asset: AssetCode; address: string; removedAt: string }>;
+export type WithdrawalRequested = Event<
+  'WithdrawalRequested',
+  { withdrawalId: string; asset: AssetCode; amount: Amount; address: string; twoFactorTokenId: string; requestedAt: string }
+>;
+export type WithdrawalApproved = Event<'WithdrawalApproved', { withdrawalId: string; approvedAt: string }>;
+export type WithdrawalSettled = Event<'WithdrawalSettled', { withdrawalId: string; txHash: string; settledAt: string }>;
+export type WithdrawalRejected = Event<'WithdrawalRejected', { withdrawalId: string; reason: string; rejectedAt: string }>;
+export type WithdrawalCancelled = Event<'WithdrawalCancelled', { withdrawalId: string; reason: string; cancelledAt: string }>;
+export type UnauthorizedWithdrawalDetected = Event<
+  'UnauthorizedWithdrawalDetected',
+  {
+    withdrawalId: string;
+    incidentId: string;
+    asset: AssetCode;
+    amount: Amount;
+    outcome: UnauthorizedOutcome;
+    detectedAt: string;
+  }
+>;
+export type Reimbursed = Event<
+  'Reimbursed',
+  { reimbursementId: string; incidentId: string; asset: AssetCode; amount: Amount; reimbursedAt: string }
+>;
+export type ProtectionProgrammeEnrolled = Event<'ProtectionProgrammeEnrolled', { enrolledAt: string }>;
+export type ProtectionClaimFiled = Event<
+  'ProtectionClaimFiled',
+  {
+    claimId: string;
+    withdrawalId: string;
+    policeReportReference: string | null;
+    policeReportCopyProvided: boolean;
+    questionnaireCompleted: boolean;
+    deviceJailbroken: boolean;
+    filedAt: string;
+  }
+>;
+export type ProtectionClaimApproved = Event<
+  'ProtectionClaimApproved',
+  { claimId: string; withdrawalId: string; claimedUsd: Amount; payoutUsd: Amount; capped: boolean; decidedAt: string }
+>;
+export type ProtectionClaimDenied = Event<
+  'ProtectionClaimDenied',
+  { claimId: string; withdrawalId: string; reasons: ProtectionDenialReason[]; decidedAt: string }
+>;
+
+export type ProtectionDenialReason =
+  | 'MFA_NOT_ON_ALL_TRANSACTIONS'
+  | 'ANTI_PHISHING_CODE_TOO_RECENT'
+  | 'NO_POLICE_REPORT'
+  | 'NO_POLICE_REPORT_COPY'
+  | 'QUESTIONNAIRE_INCOMPLETE'
+  | 'DEVICE_JAILBROKEN'
+  | 'TRANSACTION_BEFORE_PROGRAMME';
+
+export type AccountEvent =
+  | AccountOpened
+  | FundsDeposited
+  | TwoFactorEnrolled
+  | TwoFactorTokenRevoked
+  | AntiPhishingCodeSet
+  | MfaEnabled
+  | MfaDisabled
+  | AddressWhitelisted
+  | AddressRemoved
+  | WithdrawalRequested
+  | WithdrawalApproved
+  | WithdrawalSettled
+  | WithdrawalRejected
+  | WithdrawalCancelled
+  | UnauthorizedWithdrawalDetected
+  | Reimbursed
+  | ProtectionProgrammeEnrolled
+  | ProtectionClaimFiled
+  | ProtectionClaimApproved
+  | ProtectionClaimDenied;
+
+export type AccountEventType = AccountEvent['type'];

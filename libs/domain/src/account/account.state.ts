@@ -1,0 +1,255 @@
+import type { DateTime } from 'luxon';
+import { toMinor } from '../money/amount';
+import type { AssetCode } from '../money/assets';
+import { assertNever, invariant } from '../shared/assert';
+import { fromIso } from '../shared/time';
+import type { AccountEvent, TransactionType, TwoFactorMethod, UnauthorizedOutcome } from './account.events';
+
+export interface AssetBalance {
+  readonly depositedMinor: bigint;
+  readonly reimbursedMinor: bigint;
+  /** Requested or approved withdrawals not yet settled, rejected or cancelled. */
+  readonly heldMinor: bigint;
+  readonly withdrawnMinor: bigint;
+}
+
+export const ZERO_BALANCE: AssetBalance = { depositedMinor: 0n, reimbursedMinor: 0n, heldMinor: 0n, withdrawnMinor: 0n };
+
+/** Rule 1: available = deposited + reimbursed - held - withdrawn, never negative. */
+export function availableMinor(balance: AssetBalance): bigint {
+  return balance.depositedMinor + balance.reimbursedMinor - balance.heldMinor - balance.withdrawnMinor;
+}
+
+export interface TwoFactorToken {
+  readonly tokenId: string;
+  readonly method: TwoFactorMethod;
+  readonly enrolledAt: DateTime;
+  readonly revoked: boolean;
+}
+
+export interface WhitelistedAddress {
+  readonly asset: AssetCode;
+  readonly address: string;
+  readonly withdrawableFrom: DateTime;
+}
+
+export type WithdrawalStatus = 'requested' | 'approved' | 'settled' | 'rejected' | 'cancelled';
+
+export interface Withdrawal {
+  readonly withdrawalId: string;
+  readonly asset: AssetCode;
+  readonly amountMinor: bigint;
+  readonly address: string;
+  readonly twoFactorTokenId: string;
+  readonly requestedAt: DateTime;
+  readonly status: WithdrawalStatus;
+  readonly unauthorized: { readonly incidentId: string; readonly outcome: UnauthorizedOutcome } | null;
+}
+
+/** What one incident cost one account in one asset, and how much of it has been paid back. */
+export interface IncidentLoss {
+  readonly lostMinor: bigint;
+  readonly reimbursedMinor: bigint;
+}
+
+export interface AccountState {
+  readonly accountId: string | null;
+  readonly balances: ReadonlyMap<AssetCode, AssetBalance>;
+  readonly depositIds: ReadonlySet<string>;
+  readonly tokens: ReadonlyMap<string, TwoFactorToken>;
+  /** Keyed by addressKey(asset, address). Removed addresses are deleted. */
+  readonly addresses: ReadonlyMap<string, WhitelistedAddress>;
+  readonly withdrawals: ReadonlyMap<string, Withdrawal>;
+  /** Keyed by incident id, then asset. */
+  readonly losses: ReadonlyMap<string, ReadonlyMap<AssetCode, IncidentLoss>>;
+  readonly reimbursementIds: ReadonlySet<string>;
+  readonly antiPhishingCodeSetAt: DateTime | null;
+  readonly mfaTransactionTypes: ReadonlySet<TransactionType>;
+  readonly protectionEnrolledAt: DateTime | null;
+  /** Platform-wide revocations already applied to this account (the job's idempotency). */
+  readonly appliedPlatformRevocations: ReadonlySet<string>;
+}
+
+export function initialAccountState(): AccountState {
+  return {
+    accountId: null,
+    balances: new Map(),
+    depositIds: new Set(),
+    tokens: new Map(),
+    addresses: new Map(),
+    withdrawals: new Map(),
+    losses: new Map(),
+    reimbursementIds: new Set(),
+    antiPhishingCodeSetAt: null,
+    mfaTransactionTypes: new Set(),
+    protectionEnrolledAt: null,
+    appliedPlatformRevocations: new Set(),
+  };
+}
+
+export function addressKey(asset: AssetCode, address: string): string {
+  return `${asset}:${address}`;
+}
+
+export function balanceOf(state: AccountState, asset: AssetCode): AssetBalance {
+  return state.balances.get(asset) ?? ZERO_BALANCE;
+}
+
+export function lossOf(state: AccountState, incidentId: string, asset: AssetCode): IncidentLoss {
+  return state.losses.get(incidentId)?.get(asset) ?? { lostMinor: 0n, reimbursedMinor: 0n };
+}
+
+// Copy-on-write helpers: evolve never mutates the state it is given.
+function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K, V> {
+  return new Map(map).set(key, value);
+}
+function withMember<T>(set: ReadonlySet<T>, member: T): Set<T> {
+  return new Set(set).add(member);
+}
+
+function changeBalance(state: AccountState, asset: AssetCode, change: Partial<AssetBalance>): AccountState {
+  const current = balanceOf(state, asset);
+  const next: AssetBalance = {
+    depositedMinor: current.depositedMinor + (change.depositedMinor ?? 0n),
+    reimbursedMinor: current.reimbursedMinor + (change.reimbursedMinor ?? 0n),
+    heldMinor: current.heldMinor + (change.heldMinor ?? 0n),
+    withdrawnMinor: current.withdrawnMinor + (change.withdrawnMinor ?? 0n),
+  };
+  invariant(next.heldMinor >= 0n, `held ${asset} of account ${state.accountId} would be negative`);
+  invariant(availableMinor(next) >= 0n, `available ${asset} of account ${state.accountId} would be negative`);
+  return { ...state, balances: withEntry(state.balances, asset, next) };
+}
+
+function withdrawalOf(state: AccountState, withdrawalId: string): Withdrawal {
+  const withdrawal = state.withdrawals.get(withdrawalId);
+  invariant(withdrawal, `event names unknown withdrawal ${withdrawalId} of account ${state.accountId}`);
+  return withdrawal;
+}
+
+/** Ends a pending withdrawal: its hold is released, or (settled) the funds leave. */
+function finishWithdrawal(state: AccountState, withdrawalId: string, status: 'settled' | 'rejected' | 'cancelled'): AccountState {
+  const withdrawal = withdrawalOf(state, withdrawalId);
+  invariant(
+    withdrawal.status === 'requested' || withdrawal.status === 'approved',
+    `withdrawal ${withdrawalId} moves from ${withdrawal.status} to ${status}`,
+  );
+  const moved = changeBalance(state, withdrawal.asset, {
+    heldMinor: -withdrawal.amountMinor,
+    withdrawnMinor: status === 'settled' ? withdrawal.amountMinor : 0n,
+  });
+  return { ...moved, withdrawals: withEntry(state.withdrawals, withdrawalId, { ...withdrawal, status }) };
+}
+
+function changeLoss(state: AccountState, incidentId: string, asset: AssetCode, change: Partial<IncidentLoss>): AccountState {
+  const current = lossOf(state, incidentId, asset);
+  const next: IncidentLoss = {
+    lostMinor: current.lostMinor + (change.lostMinor ?? 0n),
+    reimbursedMinor: current.reimbursedMinor + (change.reimbursedMinor ?? 0n),
+  };
+  invariant(next.reimbursedMinor <= next.lostMinor, `reimbursed ${asset} exceeds the loss in incident ${incidentId}`);
+  const perAsset = withEntry(state.losses.get(incidentId) ?? new Map<AssetCode, IncidentLoss>(), asset, next);
+  return { ...state, losses: withEntry(state.losses, incidentId, perAsset) };
+}
+
+function setTransactionTypes(current: ReadonlySet<TransactionType>, types: readonly TransactionType[], enabled: boolean): Set<TransactionType> {
+  const next = new Set(current);
+  for (const type of types) {
+    if (enabled) next.add(type);
+    else next.delete(type);
+  }
+  return next;
+}
+
+export function evolveAccount(state: AccountState, event: AccountEvent): AccountState {
+  switch (event.type) {
+    case 'AccountOpened':
+      return { ...state, accountId: event.data.accountId };
+    case 'FundsDeposited': {
+      const { asset, amount, depositId } = event.data;
+      const funded = changeBalance(state, asset, { depositedMinor: toMinor(asset, amount) });
+      return { ...funded, depositIds: withMember(state.depositIds, depositId) };
+    }
+    case 'TwoFactorEnrolled': {
+      const { tokenId, method, enrolledAt } = event.data;
+      const token: TwoFactorToken = { tokenId, method, enrolledAt: fromIso(enrolledAt), revoked: false };
+      return { ...state, tokens: withEntry(state.tokens, tokenId, token) };
+    }
+    case 'TwoFactorTokenRevoked': {
+      const token = state.tokens.get(event.data.tokenId);
+      invariant(token, `revocation of unknown token ${event.data.tokenId}`);
+      const revoked = { ...state, tokens: withEntry(state.tokens, token.tokenId, { ...token, revoked: true }) };
+      const revocationId = event.data.platformRevocationId;
+      return revocationId
+        ? { ...revoked, appliedPlatformRevocations: withMember(state.appliedPlatformRevocations, revocationId) }
+        : revoked;
+    }
+    case 'AntiPhishingCodeSet':
+      return { ...state, antiPhishingCodeSetAt: fromIso(event.data.setAt) };
+    case 'MfaEnabled':
+      return { ...state, mfaTransactionTypes: setTransactionTypes(state.mfaTransactionTypes, event.data.transactionTypes, true) };
+    case 'MfaDisabled':
+      return { ...state, mfaTransactionTypes: setTransactionTypes(state.mfaTransactionTypes, event.data.transactionTypes, false) };
+    case 'AddressWhitelisted': {
+      const { asset, address, withdrawableFrom } = event.data;
+      const entry: WhitelistedAddress = { asset, address, withdrawableFrom: fromIso(withdrawableFrom) };
+      return { ...state, addresses: withEntry(state.addresses, addressKey(asset, address), entry) };
+    }
+    case 'AddressRemoved': {
+      const addresses = new Map(state.addresses);
+      addresses.delete(addressKey(event.data.asset, event.data.address));
+      return { ...state, addresses };
+    }
+    case 'WithdrawalRequested': {
+      const { withdrawalId, asset, amount, address, twoFactorTokenId, requestedAt } = event.data;
+      const amountMinor = toMinor(asset, amount);
+      const withdrawal: Withdrawal = {
+        withdrawalId,
+        asset,
+        amountMinor,
+        address,
+        twoFactorTokenId,
+        requestedAt: fromIso(requestedAt),
+        status: 'requested',
+        unauthorized: null,
+      };
+      const held = changeBalance(state, asset, { heldMinor: amountMinor });
+      return { ...held, withdrawals: withEntry(state.withdrawals, withdrawalId, withdrawal) };
+    }
+    case 'WithdrawalApproved': {
+      const withdrawal = withdrawalOf(state, event.data.withdrawalId);
+      invariant(withdrawal.status === 'requested', `withdrawal ${withdrawal.withdrawalId} approved from ${withdrawal.status}`);
+      return { ...state, withdrawals: withEntry(state.withdrawals, withdrawal.withdrawalId, { ...withdrawal, status: 'approved' }) };
+    }
+    case 'WithdrawalSettled':
+      return finishWithdrawal(state, event.data.withdrawalId, 'settled');
+    case 'WithdrawalRejected':
+      return finishWithdrawal(state, event.data.withdrawalId, 'rejected');
+    case 'WithdrawalCancelled':
+      return finishWithdrawal(state, event.data.withdrawalId, 'cancelled');
+    case 'UnauthorizedWithdrawalDetected': {
+      const { withdrawalId, incidentId, asset, amount, outcome } = event.data;
+      const withdrawal = withdrawalOf(state, withdrawalId);
+      const marked = {
+        ...state,
+        withdrawals: withEntry(state.withdrawals, withdrawalId, { ...withdrawal, unauthorized: { incidentId, outcome } }),
+      };
+      return outcome === 'loss' ? changeLoss(marked, incidentId, asset, { lostMinor: toMinor(asset, amount) }) : marked;
+    }
+    case 'Reimbursed': {
+      const { reimbursementId, incidentId, asset, amount } = event.data;
+      const amountMinor = toMinor(asset, amount);
+      const repaid = changeLoss(state, incidentId, asset, { reimbursedMinor: amountMinor });
+      const credited = changeBalance(repaid, asset, { reimbursedMinor: amountMinor });
+      return { ...credited, reimbursementIds: withMember(state.reimbursementIds, reimbursementId) };
+    }
+    case 'ProtectionProgrammeEnrolled':
+      return { ...state, protectionEnrolledAt: fromIso(event.data.enrolledAt) };
+    case 'ProtectionClaimFiled':
+    case 'ProtectionClaimApproved':
+    case 'ProtectionClaimDenied':
+      // Protection claims are decided by the protection programme (rule 8); they do not move balances.
+      return state;
+    default:
+      return assertNever(event);
+  }
+}

@@ -1,0 +1,146 @@
+import type { DateTime } from 'luxon';
+import { assertNever, invariant } from '../shared/assert';
+import { domainError } from '../shared/errors';
+import { event } from '../shared/event';
+import { fromIso, toIso } from '../shared/time';
+import type { IncidentView } from '../incident/incident.decider';
+import type { PlatformCommand } from './platform.commands';
+import type { PlatformEvent } from './platform.events';
+
+/** A fresh ledger holds new whitelisted addresses for 24 hours (rule 4). */
+export const DEFAULT_NEW_ADDRESS_HOLD_HOURS = 24;
+/** The hold policy's bounds: none, up to 30 days. */
+export const MAX_NEW_ADDRESS_HOLD_HOURS = 720;
+
+export interface TwoFactorRevocation {
+  readonly revocationId: string;
+  readonly reason: string;
+  readonly revokedAt: DateTime;
+  readonly completed: boolean;
+}
+
+export interface PlatformState {
+  readonly haltedAt: DateTime | null;
+  readonly haltIncidentId: string | null;
+  readonly newAddressHoldHours: number;
+  readonly revocations: ReadonlyMap<string, TwoFactorRevocation>;
+  readonly latestRevocation: TwoFactorRevocation | null;
+}
+
+/** What an account decision needs to know of the platform. */
+export interface PlatformView {
+  readonly withdrawalsHalted: boolean;
+  readonly newAddressHoldHours: number;
+  /** Tokens enrolled at or before this instant are no longer valid (rule 2). */
+  readonly latestTwoFactorRevocationAt: DateTime | null;
+}
+
+export interface PlatformDecisionContext {
+  readonly now: DateTime;
+  /** The incident the command names, loaded by the handler; null when it names none or none exists. */
+  readonly incident: IncidentView | null;
+}
+
+export function initialPlatformState(): PlatformState {
+  return {
+    haltedAt: null,
+    haltIncidentId: null,
+    newAddressHoldHours: DEFAULT_NEW_ADDRESS_HOLD_HOURS,
+    revocations: new Map(),
+    latestRevocation: null,
+  };
+}
+
+export function platformView(state: PlatformState): PlatformView {
+  return {
+    withdrawalsHalted: state.haltedAt !== null,
+    newAddressHoldHours: state.newAddressHoldHours,
+    latestTwoFactorRevocationAt: state.latestRevocation?.revokedAt ?? null,
+  };
+}
+
+/** Revocations recorded but not yet applied to every account: the job resumes these at start-up. */
+export function pendingRevocations(state: PlatformState): TwoFactorRevocation[] {
+  return [...state.revocations.values()].filter((revocation) => !revocation.completed);
+}
+
+export function evolvePlatform(state: PlatformState, e: PlatformEvent): PlatformState {
+  switch (e.type) {
+    case 'WithdrawalsHalted':
+      return { ...state, haltedAt: fromIso(e.data.haltedAt), haltIncidentId: e.data.incidentId };
+    case 'WithdrawalsResumed':
+      return { ...state, haltedAt: null, haltIncidentId: null };
+    case 'AllTwoFactorTokensRevoked': {
+      const { revocationId, reason, revokedAt } = e.data;
+      const revocation = { revocationId, reason, revokedAt: fromIso(revokedAt), completed: false };
+      return { ...state, revocations: new Map(state.revocations).set(revocation.revocationId, revocation), latestRevocation: revocation };
+    }
+    case 'AllTwoFactorTokensRevocationCompleted': {
+      const revocation = state.revocations.get(e.data.revocationId);
+      invariant(revocation, `completion of unknown revocation ${e.data.revocationId}`);
+      const completed = { ...revocation, completed: true };
+      const latest = state.latestRevocation?.revocationId === completed.revocationId ? completed : state.latestRevocation;
+      return { ...state, revocations: new Map(state.revocations).set(completed.revocationId, completed), latestRevocation: latest };
+    }
+    case 'WithdrawalPolicyChanged':
+      return { ...state, newAddressHoldHours: e.data.newAddressHoldHours };
+    default:
+      return assertNever(e);
+  }
+}
+
+function requireIncident(incidentId: string | null, ctx: PlatformDecisionContext): void {
+  if (incidentId === null) return;
+  if (!ctx.incident || ctx.incident.incidentId !== incidentId) throw domainError('INCIDENT_NOT_FOUND', incidentId);
+  if (ctx.incident.status !== 'open') throw domainError('INCIDENT_NOT_OPEN', incidentId);
+}
+
+export function decidePlatform(command: PlatformCommand, state: PlatformState, ctx: PlatformDecisionContext): PlatformEvent[] {
+  const now = toIso(ctx.now);
+  switch (command.type) {
+    case 'HaltWithdrawals': {
+      if (state.haltedAt) throw domainError('WITHDRAWALS_ALREADY_HALTED', `since ${toIso(state.haltedAt)}`);
+      requireIncident(command.data.incidentId, ctx);
+      return [event('WithdrawalsHalted', { incidentId: command.data.incidentId, reason: command.data.reason, haltedAt: now })];
+    }
+    case 'ResumeWithdrawals': {
+      if (!state.haltedAt) throw domainError('WITHDRAWALS_NOT_HALTED');
+      // A resumption may name a closed incident (it can be closed before withdrawals resume), but only one that exists.
+      const incidentId = command.data.incidentId;
+      if (incidentId !== null && ctx.incident?.incidentId !== incidentId) throw domainError('INCIDENT_NOT_FOUND', incidentId);
+      const haltedForSeconds = Math.floor(ctx.now.diff(state.haltedAt, 'seconds').seconds);
+      return [
+        event('WithdrawalsResumed', {
+          incidentId: command.data.incidentId,
+          reason: command.data.reason,
+          resumedAt: now,
+          haltedAt: toIso(state.haltedAt),
+          haltedForSeconds,
+        }),
+      ];
+    }
+    case 'RevokeAllTwoFactorTokens': {
+      if (state.revocations.has(command.data.revocationId)) {
+        throw domainError('TWO_FACTOR_REVOCATION_ALREADY_RECORDED', command.data.revocationId);
+      }
+      requireIncident(command.data.incidentId, ctx);
+      return [event('AllTwoFactorTokensRevoked', { ...command.data, revokedAt: now })];
+    }
+    case 'CompleteTwoFactorRevocation': {
+      const revocation = state.revocations.get(command.data.revocationId);
+      if (!revocation) throw domainError('TWO_FACTOR_REVOCATION_NOT_FOUND', command.data.revocationId);
+      if (revocation.completed) throw domainError('TWO_FACTOR_REVOCATION_ALREADY_COMPLETED', command.data.revocationId);
+      return [event('AllTwoFactorTokensRevocationCompleted', { revocationId: revocation.revocationId, completedAt: now })];
+    }
+    case 'ChangeWithdrawalPolicy': {
+      const hours = command.data.newAddressHoldHours;
+      invariant(Number.isInteger(hours) && hours >= 0 && hours <= MAX_NEW_ADDRESS_HOLD_HOURS, `hold of ${hours} hours reached the decider`);
+      if (hours === state.newAddressHoldHours) throw domainError('WITHDRAWAL_POLICY_UNCHANGED', `${hours} hours`);
+      return [
+        event('WithdrawalPolicyChanged', { newAddressHoldHours: hours, previousNewAddressHoldHours: state.newAddressHoldHours, changedAt: now }),
+      ];
+    }
+    default:
+      return assertNever(command);
+  }
+}

@@ -1,0 +1,27 @@
+import type { Event } from '../shared/event';
+
+export type WithdrawalsHalted = Event<'WithdrawalsHalted', { incidentId: string | null; reason: string; haltedAt: string }>;
+export type WithdrawalsResumed = Event<
+  'WithdrawalsResumed',
+  { incidentId: string | null; reason: string; resumedAt: string; haltedAt: string; haltedForSeconds: number }
+>;
+export type AllTwoFactorTokensRevoked = Event<
+  'AllTwoFactorTokensRevoked',
+  { revocationId: string; incidentId: string; reason: string; revokedAt: string }
+>;
+/** The revocation job has applied a platform-wide revocation to every account opened before it. */
+export type AllTwoFactorTokensRevocationCompleted = Event<
+  'AllTwoFactorTokensRevocationCompleted',
+  { revocationId: string; completedAt: string }
+>;
+export type WithdrawalPolicyChanged = Event<
+  'WithdrawalPolicyChanged',
+  { newAddressHoldHours: number; previousNewAddressHoldHours: number; changedAt: string }
+>;
+
+export type PlatformEvent =
+  | WithdrawalsHalted
+  | WithdrawalsResumed
+  | AllTwoFactorTokensRevoked
+  | AllTwoFactorTokensRevocationCompleted
+  | WithdrawalPolicyChanged;

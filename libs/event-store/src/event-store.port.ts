@@ -1,0 +1,121 @@
+/**
+ * The event store port (DESIGN §4). Every adapter (sqlite, postgres, esdb) implements it and passes the one
+ * conformance suite in `testing/conformance.ts`.
+ *
+ * Revisions and positions are bigint: a stream's first event has revision 0n; the global position grows with
+ * commit order and is never reused. Adapters may batch concurrent appends into one durable commit, but each
+ * append keeps its own expected-revision check and its own success or failure.
+ */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+/** Metadata the ledger writes on every event (DESIGN §5), plus the hash-chain fields the store adds (§6). */
+export interface EventMetadata {
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly actor: { readonly id: string; readonly role: string };
+  /** ISO-8601 UTC instant at which the ledger decided the command (the command's clock, not the disk's). */
+  readonly recordedAt: string;
+  readonly schemaVersion: number;
+  /** Hash of the previous event in the same stream; 64 zeros for revision 0. Added by the store. */
+  readonly prevHash: string;
+  /** SHA-256 over the canonical encoding of this event (see hash-chain.ts). Added by the store. */
+  readonly hash: string;
+}
+
+export type MetadataToAppend = Omit<EventMetadata, 'prevHash' | 'hash'>;
+
+export interface EventToAppend {
+  /** A UUID; deterministic from the command id (see event-ids.ts) so that a retried command is deduplicated. */
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: MetadataToAppend;
+}
+
+export interface RecordedEvent {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly position: bigint;
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+}
+
+/** A durable idempotency record written in the same commit as the events it produced. */
+export interface CommandRecordToWrite {
+  /** The idempotency key, already scoped by the caller (for example by the API key's id). */
+  readonly key: string;
+  /** SHA-256 of the canonical request (route and body); a different hash under the same key is refused. */
+  readonly requestHash: string;
+}
+
+export interface CommandRecord extends CommandRecordToWrite {
+  readonly result: AppendResult;
+}
+
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+  readonly command?: CommandRecordToWrite;
+}
+
+export interface AppendResult {
+  readonly streamId: string;
+  /** Revision of the last event appended (the stream's new revision). */
+  readonly nextRevision: bigint;
+  /** Global position of the last event appended. */
+  readonly position: bigint;
+  readonly eventIds: readonly string[];
+}
+
+export type Direction = 'forwards' | 'backwards';
+
+export interface ReadStreamOptions {
+  /** Inclusive. Defaults to 0n forwards, or the last revision backwards. */
+  readonly fromRevision?: bigint;
+  readonly maxCount?: number;
+  readonly direction?: Direction;
+}
+
+/** An event passes when it matches every list given; an empty list matches nothing, a missing one everything. */
+export interface EventFilter {
+  /** Exact event types to keep. */
+  readonly eventTypes?: readonly string[];
+  /** Stream id prefixes to keep, such as `account-`. */
+  readonly streamPrefixes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** Inclusive. Defaults to the start of the log. */
+  readonly fromPosition?: bigint;
+  readonly maxCount?: number;
+  readonly filter?: EventFilter;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive: the subscription delivers events after this position. Defaults to the start of the log. */
+  readonly afterPosition?: bigint;
+  readonly filter?: EventFilter;
+}
+
+/** Catch-up, then live, in global order, until closed. Iterating after close() ends the iteration. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  append(streamId: string, events: readonly EventToAppend[], options: AppendOptions): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  subscribe(options?: SubscribeOptions): Subscription;
+  /** The current revision of a stream, or undefined when it has no events. */
+  streamRevision(streamId: string): Promise<bigint | undefined>;
+  /** The idempotency record stored under a key by an earlier append, if any. */
+  findCommand(key: string): Promise<CommandRecord | undefined>;
+  /** The position of the last event in the log, or undefined when the log is empty. */
+  headPosition(): Promise<bigint | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,13 @@
+export * from './event-store.port';
+export * from './errors';
+export * from './hash-chain';
+export * from './canonical-json';
+export * from './event-ids';
+export * from './append-validation';
+export * from './event-store-location';
+export {
+  openSqliteEventStore,
+  SqliteEventStore,
+  type SqliteConnectionSettings,
+  type SqliteEventStoreOptions,
+} from './sqlite/sqlite-event-store';

@@ -1,0 +1,90 @@
+import type { RecordedEvent, Subscription } from './event-store.port';
+
+/** One page of the committed log after a position, as an adapter reads it for a subscription. */
+export interface LogPage {
+  /** Matching events in position order. */
+  readonly events: readonly RecordedEvent[];
+  /** The last position this read looked at (matching or not); the next read starts after it. */
+  readonly scannedThrough: bigint;
+  /** True when the read reached the head of the log, so the subscription may wait for new commits. */
+  readonly reachedHead: boolean;
+}
+
+export interface PollingSubscriptionOptions {
+  readonly afterPosition: bigint;
+  /** Reads the next page of matching committed events after a position. */
+  readonly readPage: (afterPosition: bigint) => LogPage | Promise<LogPage>;
+  /** The fallback for commits the adapter is not told about (another process writing the same log). */
+  readonly pollIntervalMs: number;
+  readonly onClose: (subscription: PollingSubscription) => void;
+}
+
+/**
+ * A subscription that reads the committed log page by page from a position cursor, then waits for a signal
+ * (`notify`, called by the adapter after each commit) or the poll interval, and reads again.
+ *
+ * Catch-up and live are the same loop, so there is no hand-over to get wrong: every event is delivered exactly
+ * once and in position order, provided the adapter only makes a position visible after every smaller one is.
+ */
+export class PollingSubscription implements Subscription {
+  private closed = false;
+  /** Set by notify(); cleared before each read, so a commit during an asynchronous read is never missed. */
+  private signalled = false;
+  private wake: (() => void) | undefined;
+  private readonly events: AsyncGenerator<RecordedEvent>;
+
+  constructor(private readonly options: PollingSubscriptionOptions) {
+    this.events = this.run(options.afterPosition);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return this.events;
+  }
+
+  /** Tells the subscription that new events may have been committed. */
+  notify(): void {
+    this.signalled = true;
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.options.onClose(this);
+    // A pending next() is waiting for a signal: wake it so that it sees the close and ends the iteration.
+    this.wake?.();
+  }
+
+  private async *run(afterPosition: bigint): AsyncGenerator<RecordedEvent> {
+    let cursor = afterPosition;
+    try {
+      while (!this.closed) {
+        this.signalled = false;
+        const page = await this.options.readPage(cursor);
+        for (const event of page.events) {
+          if (this.closed) return;
+          if (event.position <= cursor) throw new Error(`subscription invariant broken: position ${event.position} after ${cursor}`);
+          cursor = event.position;
+          yield event;
+        }
+        if (page.scannedThrough > cursor) cursor = page.scannedThrough;
+        if (page.reachedHead && !this.signalled && !this.closed) await this.waitForSignal();
+      }
+    } finally {
+      // Breaking out of a for-await loop lands here: release the subscription as close() would.
+      await this.close();
+    }
+  }
+
+  private waitForSignal(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.options.pollIntervalMs);
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,550 @@
+import type Database from 'better-sqlite3';
+import {
+  assertBound,
+  assertReadOptions,
+  prepareAppend,
+  type PreparedAppend,
+  type PreparedEvent,
+} from '../append-validation';
+import {
+  CommandAlreadyRecordedError,
+  DuplicateEventIdError,
+  EventStoreClosedError,
+  WrongExpectedRevisionError,
+} from '../errors';
+import type {
+  AppendOptions,
+  AppendResult,
+  CommandRecord,
+  CommandRecordToWrite,
+  EventFilter,
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { eventHash, GENESIS_HASH } from '../hash-chain';
+import { type LogPage, PollingSubscription } from '../polling-subscription';
+import { openReader, openWriter } from './sqlite-schema';
+
+/** Group commit bounds: one commit holds at most this many appends and (unless one append is larger) events. */
+export const MAX_APPENDS_PER_COMMIT = 512;
+export const MAX_EVENTS_PER_COMMIT = 10_000;
+/** Rows fetched by one read query; a read never holds more than a page of the log in memory. */
+export const READ_PAGE_SIZE = 1_000;
+/** Positions one filtered log query looks at, so a rare filter never turns one query into a scan of the log. */
+export const SCAN_WINDOW_POSITIONS = 10_000;
+/** How often an idle subscription looks for events appended by another process on the same file. */
+export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
+
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file; its folder is created if missing. */
+  readonly path: string;
+  /** Defaults to SUBSCRIPTION_POLL_INTERVAL_MS. Commits by this store wake its subscriptions at once anyway. */
+  readonly subscriptionPollIntervalMs?: number;
+}
+
+/** The connection settings that durability and multi-process access rely on, as SQLite reports them. */
+export interface SqliteConnectionSettings {
+  readonly journalMode: string;
+  /** 2 is FULL. */
+  readonly synchronous: number;
+  readonly busyTimeoutMs: number;
+  readonly schemaVersion: number;
+}
+
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  return new SqliteEventStore(options);
+}
+
+interface EventRow {
+  readonly position: number;
+  readonly event_id: string;
+  readonly stream_id: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+interface HeadRow {
+  readonly revision: number;
+  readonly last_hash: string;
+}
+
+interface StoredIdRow {
+  readonly stream_id: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+interface CommandRow {
+  readonly key: string;
+  readonly request_hash: string;
+  readonly stream_id: string;
+  readonly next_revision: number;
+  readonly position: number;
+  readonly event_ids: string;
+}
+
+interface LogPageParams {
+  readonly after: number;
+  readonly upper: number;
+  readonly limit: number;
+  /** JSON arrays, or null for "no filter". */
+  readonly types: string | null;
+  readonly prefixes: string | null;
+}
+
+interface PendingAppend {
+  readonly append: PreparedAppend;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
+
+const EVENT_COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata';
+
+function prepareWrites(db: Database.Database) {
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT append'),
+    release: db.prepare('RELEASE append'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO append'),
+    selectHead: db.prepare<[string], HeadRow>('SELECT revision, last_hash FROM streams WHERE stream_id = ?'),
+    selectEventById: db.prepare<[string], StoredIdRow>('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
+    selectCommand: db.prepare<[string], CommandRow>('SELECT * FROM commands WHERE key = ?'),
+    insertEvent: db.prepare<[string, string, number, string, string, string]>(
+      'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    upsertHead: db.prepare<[string, number, string]>(
+      `INSERT INTO streams (stream_id, revision, last_hash) VALUES (?, ?, ?)
+       ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash`,
+    ),
+    insertCommand: db.prepare<[string, string, string, number, number, string]>(
+      'INSERT INTO commands (key, request_hash, stream_id, next_revision, position, event_ids) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+  };
+}
+
+function prepareReads(db: Database.Database) {
+  return {
+    streamForwards: db.prepare<[string, number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+    ),
+    streamBackwards: db.prepare<[string, number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+    ),
+    // The position range keeps the query on the primary key; the filters then only look at that window.
+    logPage: db.prepare<LogPageParams, EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE position > @after AND position <= @upper
+         AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+         AND (@prefixes IS NULL OR EXISTS (
+           SELECT 1 FROM json_each(@prefixes) AS prefix WHERE substr(stream_id, 1, length(prefix.value)) = prefix.value))
+       ORDER BY position ASC LIMIT @limit`,
+    ),
+    headPosition: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
+    streamRevision: db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE stream_id = ?'),
+    selectCommand: db.prepare<[string], CommandRow>('SELECT * FROM commands WHERE key = ?'),
+  };
+}
+
+/**
+ * The embedded event store: one SQLite file in WAL mode, one connection that writes and one that reads.
+ *
+ * better-sqlite3 is synchronous, so a commit blocks the event loop for its fsync. To pay that once for many
+ * appends, appends made in the same turn of the event loop are queued and committed together (group commit),
+ * each inside its own savepoint so that it keeps its own checks and its own success or failure.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly path: string;
+  private readonly pollIntervalMs: number;
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writes: ReturnType<typeof prepareWrites>;
+  private readonly reads: ReturnType<typeof prepareReads>;
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private queue: PendingAppend[] = [];
+  private flushHandle: NodeJS.Immediate | undefined;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closePromise: Promise<void> | undefined;
+  private commits = 0;
+
+  constructor(options: SqliteEventStoreOptions) {
+    const { path, subscriptionPollIntervalMs = SUBSCRIPTION_POLL_INTERVAL_MS } = options;
+    if (path === '' || path === ':memory:') {
+      // Each connection would get its own empty in-memory database, and nothing would be durable.
+      throw new Error('the sqlite event store needs a file path');
+    }
+    // setTimeout fires at once for delays beyond 2^31 - 1 ms, which would turn polling into a busy loop.
+    const interval = subscriptionPollIntervalMs;
+    if (!Number.isSafeInteger(interval) || interval <= 0 || interval > MAX_TIMER_DELAY_MS) {
+      throw new Error(`subscriptionPollIntervalMs must be from 1 to ${MAX_TIMER_DELAY_MS}, got ${interval}`);
+    }
+    this.path = path;
+    this.pollIntervalMs = subscriptionPollIntervalMs;
+    this.writer = openWriter(path);
+    try {
+      this.reader = openReader(path);
+    } catch (error) {
+      this.writer.close();
+      throw error;
+    }
+    this.writes = prepareWrites(this.writer);
+    this.reads = prepareReads(this.reader);
+  }
+
+  /** How many write transactions this store has committed; with group commit, at most one per flush. */
+  get commitCount(): number {
+    return this.commits;
+  }
+
+  async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    if (this.state !== 'open') throw new EventStoreClosedError();
+    const append = prepareAppend(streamId, events, options);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ append, resolve, reject });
+      this.flushHandle ??= setImmediate(() => this.flushScheduled());
+    });
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.assertReadable();
+    assertBound('fromRevision', options.fromRevision);
+    assertReadOptions(options.maxCount, undefined, options.direction);
+    const backwards = options.direction === 'backwards';
+    const statement = backwards ? this.reads.streamBackwards : this.reads.streamForwards;
+    let from = toSqlBound(options.fromRevision ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n));
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      this.assertReadable();
+      const limit = Math.min(READ_PAGE_SIZE, remaining);
+      // all(), not iterate(): no statement may stay open across a yield on this connection.
+      const rows = statement.all(streamId, from, limit);
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      from = rows[rows.length - 1]!.revision + (backwards ? -1 : 1);
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.assertReadable();
+    assertBound('fromPosition', options.fromPosition);
+    assertReadOptions(options.maxCount, options.filter);
+    let after = (options.fromPosition ?? 0n) - 1n;
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const page = this.readLogPage(after, options.filter, Math.min(READ_PAGE_SIZE, remaining));
+      yield* page.events;
+      if (page.reachedHead) return;
+      remaining -= page.events.length;
+      after = page.scannedThrough;
+    }
+  }
+
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    this.assertReadable();
+    assertBound('afterPosition', options.afterPosition);
+    assertReadOptions(undefined, options.filter);
+    const filter = options.filter;
+    const subscription = new PollingSubscription({
+      // Positions start at 1, so "after 0" is the start of the log.
+      afterPosition: options.afterPosition ?? 0n,
+      readPage: (after) => this.readLogPage(after, filter, READ_PAGE_SIZE),
+      pollIntervalMs: this.pollIntervalMs,
+      onClose: (closed) => this.subscriptions.delete(closed),
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async streamRevision(streamId: string): Promise<bigint | undefined> {
+    this.assertReadable();
+    const row = this.reads.streamRevision.get(streamId);
+    return row === undefined ? undefined : toBigInt(row.revision, 'revision');
+  }
+
+  async findCommand(key: string): Promise<CommandRecord | undefined> {
+    this.assertReadable();
+    const row = this.reads.selectCommand.get(key);
+    return row === undefined ? undefined : toCommandRecord(row);
+  }
+
+  async headPosition(): Promise<bigint | undefined> {
+    this.assertReadable();
+    const head = this.reads.headPosition.get()?.position ?? null;
+    return head === null ? undefined : toBigInt(head, 'position');
+  }
+
+  /** Commits every queued append, ends the subscriptions, then closes both connections. Idempotent. */
+  close(): Promise<void> {
+    this.closePromise ??= this.closeNow();
+    return this.closePromise;
+  }
+
+  /** The pragmas of the writing connection, for operators and tests. */
+  connectionSettings(): SqliteConnectionSettings {
+    this.assertReadable();
+    const pragma = (name: string): unknown => this.writer.pragma(name, { simple: true });
+    return {
+      journalMode: String(pragma('journal_mode')),
+      synchronous: Number(pragma('synchronous')),
+      busyTimeoutMs: Number(pragma('busy_timeout')),
+      schemaVersion: Number(pragma('user_version')),
+    };
+  }
+
+  private async closeNow(): Promise<void> {
+    this.state = 'closing';
+    if (this.flushHandle !== undefined) clearImmediate(this.flushHandle);
+    this.flushHandle = undefined;
+    while (this.queue.length > 0) this.flushBatch(this.takeBatch());
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    this.state = 'closed';
+    this.reader.close();
+    this.writer.close();
+  }
+
+  private assertReadable(): void {
+    if (this.state === 'closed') throw new EventStoreClosedError();
+  }
+
+  // ---- group commit -------------------------------------------------------------------------------------------
+
+  private flushScheduled(): void {
+    this.flushHandle = undefined;
+    this.flushBatch(this.takeBatch());
+    // Appends beyond the batch bound go to the next turn, after the ones queued in the meantime had a chance to join.
+    if (this.queue.length > 0) this.flushHandle = setImmediate(() => this.flushScheduled());
+  }
+
+  private takeBatch(): PendingAppend[] {
+    let count = 0;
+    let events = 0;
+    while (count < this.queue.length && count < MAX_APPENDS_PER_COMMIT) {
+      const size = this.queue[count]!.append.events.length;
+      if (count > 0 && events + size > MAX_EVENTS_PER_COMMIT) break;
+      events += size;
+      count += 1;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  /** Settles every append of the batch, and only once the commit that holds them has returned. */
+  private flushBatch(batch: readonly PendingAppend[]): void {
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commitBatch(batch);
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
+    if (outcomes.some((outcome) => outcome.ok)) {
+      for (const subscription of this.subscriptions) subscription.notify();
+    }
+  }
+
+  /** One transaction for the whole batch; throws, having rolled back, when the transaction itself fails. */
+  private commitBatch(batch: readonly PendingAppend[]): Outcome[] {
+    this.writes.begin.run();
+    try {
+      const outcomes = batch.map((pending) => this.appendInSavepoint(pending.append));
+      this.writes.commit.run();
+      this.commits += 1;
+      return outcomes;
+    } catch (error) {
+      // SQLite rolls back by itself after some errors (disk full, I/O); only roll back what is still open.
+      if (this.writer.inTransaction) this.writes.rollback.run();
+      throw error;
+    }
+  }
+
+  private appendInSavepoint(append: PreparedAppend): Outcome {
+    this.writes.savepoint.run();
+    try {
+      const result = this.applyAppend(append);
+      this.writes.release.run();
+      return { ok: true, result };
+    } catch (error) {
+      // The whole transaction is gone: the batch fails as one (commitBatch rejects every append).
+      if (!this.writer.inTransaction) throw error;
+      // Undo only this append's writes; the other appends of the batch keep theirs.
+      this.writes.rollbackToSavepoint.run();
+      this.writes.release.run();
+      return { ok: false, error };
+    }
+  }
+
+  // ---- one append, inside the write transaction ---------------------------------------------------------------
+
+  private applyAppend({ streamId, events, options }: PreparedAppend): AppendResult {
+    if (options.command !== undefined) this.assertCommandNotRecorded(options.command.key);
+    const stored = this.findStoredAppend(streamId, events);
+    if (stored !== undefined) return stored;
+    const head = this.writes.selectHead.get(streamId);
+    const current = head === undefined ? undefined : toBigInt(head.revision, 'revision');
+    if (!revisionMatches(options.expectedRevision, current)) {
+      throw new WrongExpectedRevisionError(streamId, options.expectedRevision, current);
+    }
+    const result = this.insertEvents(streamId, events, head);
+    if (options.command !== undefined) this.insertCommand(options.command, result);
+    return result;
+  }
+
+  private assertCommandNotRecorded(key: string): void {
+    const row = this.writes.selectCommand.get(key);
+    if (row !== undefined) throw new CommandAlreadyRecordedError(toCommandRecord(row));
+  }
+
+  /**
+   * When the events are already stored, as consecutive revisions of this stream in this order, this is a retry
+   * of an append that succeeded: its result, without writing. Any other overlap is refused.
+   */
+  private findStoredAppend(streamId: string, events: readonly PreparedEvent[]): AppendResult | undefined {
+    const stored = events.map((event) => this.writes.selectEventById.get(event.eventId));
+    const firstStoredIndex = stored.findIndex((row) => row !== undefined);
+    if (firstStoredIndex === -1) return undefined;
+    const first = stored[0];
+    const isRetry =
+      first !== undefined &&
+      stored.every((row, index) => row !== undefined && row.stream_id === streamId && row.revision === first.revision + index);
+    if (!isRetry) throw new DuplicateEventIdError(events[firstStoredIndex]!.eventId);
+    const last = stored[stored.length - 1]!;
+    return {
+      streamId,
+      nextRevision: toBigInt(last.revision, 'revision'),
+      position: toBigInt(last.position, 'position'),
+      eventIds: events.map((event) => event.eventId),
+    };
+  }
+
+  private insertEvents(streamId: string, events: readonly PreparedEvent[], head: HeadRow | undefined): AppendResult {
+    let revision = head === undefined ? -1 : head.revision;
+    let prevHash = head === undefined ? GENESIS_HASH : head.last_hash;
+    let position = 0;
+    for (const event of events) {
+      revision += 1;
+      const hash = eventHash({ ...event, streamId, revision: BigInt(revision), prevHash });
+      const metadataJson = JSON.stringify({ ...event.metadata, prevHash, hash });
+      const inserted = this.writes.insertEvent.run(event.eventId, streamId, revision, event.type, event.dataJson, metadataJson);
+      const insertedPosition = toSafeNumber(inserted.lastInsertRowid, 'position');
+      // Positions only grow; a smaller one would let a subscription skip or repeat events.
+      if (insertedPosition <= position) throw new Error(`position ${insertedPosition} is not after ${position}`);
+      position = insertedPosition;
+      prevHash = hash;
+    }
+    this.writes.upsertHead.run(streamId, toSafeNumber(revision, 'revision'), prevHash);
+    return { streamId, nextRevision: BigInt(revision), position: BigInt(position), eventIds: events.map((event) => event.eventId) };
+  }
+
+  private insertCommand(command: CommandRecordToWrite, result: AppendResult): void {
+    this.writes.insertCommand.run(
+      command.key,
+      command.requestHash,
+      result.streamId,
+      toSafeNumber(result.nextRevision, 'revision'),
+      toSafeNumber(result.position, 'position'),
+      JSON.stringify(result.eventIds),
+    );
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------------------
+
+  /**
+   * The next committed events after a position that match the filter, looking at most at SCAN_WINDOW_POSITIONS
+   * positions. The head is read first: every position up to it is committed, because SQLite has a single writer
+   * that assigns positions inside its transaction.
+   */
+  private readLogPage(afterPosition: bigint, filter: EventFilter | undefined, limit: number): LogPage {
+    this.assertReadable();
+    const head = this.reads.headPosition.get()?.position ?? null;
+    const after = toSqlBound(afterPosition);
+    if (head === null || after >= head) return { events: [], scannedThrough: afterPosition, reachedHead: true };
+    const upper = Math.min(after + SCAN_WINDOW_POSITIONS, head);
+    const rows = this.reads.logPage.all({
+      after,
+      upper,
+      limit,
+      types: filter?.eventTypes === undefined ? null : JSON.stringify(filter.eventTypes),
+      prefixes: filter?.streamPrefixes === undefined ? null : JSON.stringify(filter.streamPrefixes),
+    });
+    const events = rows.map(toRecordedEvent);
+    // A full page may stop before the window's end: continue from its last event, not from the window's end.
+    const scannedThrough = rows.length === limit ? rows[rows.length - 1]!.position : upper;
+    return { events, scannedThrough: BigInt(scannedThrough), reachedHead: scannedThrough === head };
+  }
+}
+
+function revisionMatches(expected: ExpectedRevision, current: bigint | undefined): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return current === undefined;
+    case 'stream_exists':
+      return current !== undefined;
+    default:
+      return current === expected;
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    streamId: row.stream_id,
+    revision: toBigInt(row.revision, 'revision'),
+    position: toBigInt(row.position, 'position'),
+    eventId: row.event_id,
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+  };
+}
+
+function toCommandRecord(row: CommandRow): CommandRecord {
+  return {
+    key: row.key,
+    requestHash: row.request_hash,
+    result: {
+      streamId: row.stream_id,
+      nextRevision: toBigInt(row.next_revision, 'revision'),
+      position: toBigInt(row.position, 'position'),
+      eventIds: JSON.parse(row.event_ids) as string[],
+    },
+  };
+}
+
+/** An integer read from SQLite; better-sqlite3 returns numbers, which are exact only up to 2^53 - 1. */
+function toBigInt(value: number, what: string): bigint {
+  if (!Number.isSafeInteger(value)) throw new Error(`${what} ${String(value)} read from SQLite is not a safe integer`);
+  return BigInt(value);
+}
+
+/** An integer written to SQLite: must be exact as a JavaScript number. */
+function toSafeNumber(value: number | bigint, what: string): number {
+  const number = Number(value);
+  const exact = typeof value === 'bigint' ? BigInt(number) === value : true;
+  if (!Number.isSafeInteger(number) || !exact) throw new Error(`${what} ${String(value)} is not a safe integer`);
+  return number;
+}
+
+/** A read bound: beyond the largest safe integer no row can exist, so clamping does not change the result. */
+function toSqlBound(value: bigint): number {
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+}

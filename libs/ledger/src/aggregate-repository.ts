@@ -1,0 +1,88 @@
+import { invariant, type Decider, type DomainEvent } from '@app/domain';
+import type { EventStore, RecordedEvent } from '@app/event-store';
+
+/** An aggregate's state as of a stream revision (undefined: the stream has no events). */
+export interface Loaded<State> {
+  readonly state: State;
+  readonly revision: bigint | undefined;
+}
+
+/** How many aggregates one repository keeps folded in memory. */
+export const DEFAULT_AGGREGATE_CACHE_SIZE = 50_000;
+
+/** Turns a stored event back into the domain event the decider folds. */
+export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent, eventTypes: ReadonlySet<string>): Event {
+  invariant(eventTypes.has(recorded.type), `stream ${recorded.streamId} holds an event of unknown type ${recorded.type}`);
+  return { type: recorded.type, data: recorded.data, schemaVersion: recorded.metadata.schemaVersion } as Event;
+}
+
+/**
+ * Loads aggregates by folding their streams, and keeps the folded state of recently used streams in memory.
+ * A cached state is safe to decide on: the append carries its revision as the expected revision, so a stream
+ * changed by another process is detected there and the command retries with `refresh`.
+ */
+export class AggregateRepository<Command, Event extends DomainEvent, State, Context> {
+  private readonly cache = new Map<string, Loaded<State>>();
+
+  constructor(
+    private readonly store: EventStore,
+    readonly decider: Decider<Command, Event, State, Context>,
+    private readonly cacheSize = DEFAULT_AGGREGATE_CACHE_SIZE,
+  ) {}
+
+  /**
+   * The aggregate's state. With `refresh`, events appended since the cached revision (by anyone) are folded
+   * in first; without it a cached state is returned as it is.
+   */
+  async load(streamId: string, options: { refresh: boolean }): Promise<Loaded<State>> {
+    const cached = this.cache.get(streamId);
+    if (cached && !options.refresh) {
+      this.touch(streamId, cached);
+      return cached;
+    }
+    const base = cached ?? { state: this.decider.initialState(), revision: undefined };
+    const loaded = await this.foldFrom(streamId, base);
+    this.remember(streamId, loaded);
+    return loaded;
+  }
+
+  /** Records the state after a successful append of `events` at `revision`. */
+  applied(streamId: string, before: Loaded<State>, events: readonly Event[], revision: bigint): Loaded<State> {
+    const state = events.reduce(this.decider.evolve, before.state);
+    const loaded = { state, revision };
+    this.remember(streamId, loaded);
+    return loaded;
+  }
+
+  forget(streamId: string): void {
+    this.cache.delete(streamId);
+  }
+
+  private async foldFrom(streamId: string, base: Loaded<State>): Promise<Loaded<State>> {
+    let { state, revision } = base;
+    let expected = revision === undefined ? 0n : revision + 1n;
+    for await (const recorded of this.store.readStream(streamId, { fromRevision: expected })) {
+      invariant(recorded.revision === expected, `stream ${streamId} jumps from revision ${expected} to ${recorded.revision}`);
+      state = this.decider.evolve(state, toDomainEvent<Event>(recorded, this.decider.eventTypes));
+      revision = recorded.revision;
+      expected += 1n;
+    }
+    return { state, revision };
+  }
+
+  private remember(streamId: string, loaded: Loaded<State>): void {
+    const cached = this.cache.get(streamId);
+    // A concurrent reader may have folded further already; the cache never moves back in revision.
+    if (cached && cached.revision !== undefined && (loaded.revision === undefined || loaded.revision < cached.revision)) return;
+    this.touch(streamId, loaded);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  private touch(streamId: string, loaded: Loaded<State>): void {
+    this.cache.delete(streamId);
+    this.cache.set(streamId, loaded);
+  }
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+
+export type ActorRole = 'service' | 'admin' | 'auditor' | 'finance' | 'system';
+
+export interface Actor {
+  /** A key id or a system component's name; never key material. */
+  readonly id: string;
+  readonly role: ActorRole;
+}
+
+/** Who sent a command and how it relates to others (DESIGN §5). */
+export interface CommandMetadata {
+  /** Deterministic for an idempotent command (its scoped key), random otherwise; event ids derive from it. */
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly actor: Actor;
+  /** Present when the client sent an Idempotency-Key: the scoped key and the hash of its request. */
+  readonly idempotency?: { readonly key: string; readonly requestHash: string };
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'ledger', role: 'system' };
+
+/** Metadata for a command with no idempotency key: a fresh command id that also correlates and causes it. */
+export function freshCommand(actor: Actor, correlationId?: string): CommandMetadata {
+  const commandId = randomUUID();
+  return { commandId, correlationId: correlationId ?? commandId, causationId: commandId, actor };
+}
+
+/** Metadata for a command that must be recognised when repeated: the same key gives the same event ids. */
+export function idempotentCommand(actor: Actor, key: string, requestHash: string, correlationId?: string): CommandMetadata {
+  const commandId = `${actor.id}:${key}`;
+  return {
+    commandId,
+    correlationId: correlationId ?? commandId,
+    causationId: commandId,
+    actor,
+    idempotency: { key: commandId, requestHash },
+  };
+}

@@ -1,0 +1,82 @@
+import type { EventStoreLocation } from '@app/event-store';
+import { isAbsolute, resolve } from 'node:path';
+
+export type Role = 'service' | 'admin' | 'auditor' | 'finance';
+export const ROLES: readonly Role[] = ['service', 'admin', 'auditor', 'finance'];
+
+export interface ApiKeyConfig {
+  readonly role: Role;
+  readonly key: string;
+}
+
+export interface LedgerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly eventStore: EventStoreLocation;
+  /** Null when LEDGER_API_KEYS is unset: keys are then generated on first start (access-control issue). */
+  readonly apiKeys: readonly ApiKeyConfig[] | null;
+}
+
+export const DEFAULT_EVENT_STORE = 'sqlite:./data/ledger.db';
+export const MIN_API_KEY_LENGTH = 24;
+
+/** A bad configuration value: start-up stops with this message, which names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 3000;
+  if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+    throw new ConfigError('PORT', `must be a whole number from 1 to 65535 (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+function parseHost(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(raw)) throw new ConfigError('HOST', `must be a host name or IP address (got ${JSON.stringify(raw)})`);
+  return raw;
+}
+
+export function parseEventStoreLocation(raw: string | undefined, cwd = process.cwd()): EventStoreLocation {
+  const value = raw === undefined || raw === '' ? DEFAULT_EVENT_STORE : raw;
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length);
+    if (path === '' || path.includes('\0')) throw new ConfigError('LEDGER_EVENT_STORE', 'needs a file path after "sqlite:", such as sqlite:./data/ledger.db');
+    if (path === ':memory:') throw new ConfigError('LEDGER_EVENT_STORE', 'must name a file: a ledger in memory would lose every event at exit');
+    return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value };
+  if (/^esdb(\+discover)?:\/\//.test(value)) return { kind: 'esdb', url: value };
+  throw new ConfigError('LEDGER_EVENT_STORE', `must start with sqlite:, postgres:// or esdb:// (got ${JSON.stringify(value)})`);
+}
+
+export function parseApiKeys(raw: string | undefined): ApiKeyConfig[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  return raw.split(',').map((entry, index) => {
+    const separator = entry.indexOf('=');
+    const role = entry.slice(0, separator).trim();
+    const key = entry.slice(separator + 1).trim();
+    if (separator < 0 || !ROLES.includes(role as Role)) {
+      throw new ConfigError('LEDGER_API_KEYS', `entry ${index + 1} must be role=key with a role among ${ROLES.join(', ')}`);
+    }
+    if (key.length < MIN_API_KEY_LENGTH || !/^[A-Za-z0-9._~+/=-]+$/.test(key)) {
+      throw new ConfigError('LEDGER_API_KEYS', `entry ${index + 1} (${role}) needs a key of at least ${MIN_API_KEY_LENGTH} URL-safe characters`);
+    }
+    return { role: role as Role, key };
+  });
+}
+
+/** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+  return {
+    port: parsePort(env.PORT),
+    host: parseHost(env.HOST),
+    eventStore: parseEventStoreLocation(env.LEDGER_EVENT_STORE),
+    apiKeys: parseApiKeys(env.LEDGER_API_KEYS),
+  };
+}

@@ -1,0 +1,161 @@
+import {
+  accountDecider,
+  accountStream,
+  formatAmount,
+  incidentDecider,
+  incidentStream,
+  incidentView,
+  PLATFORM_STREAM,
+  platformDecider,
+  platformView,
+  priceDecider,
+  priceStream,
+  availableMinor,
+  type AccountCommand,
+  type AccountDecisionContext,
+  type AccountEvent,
+  type AccountState,
+  type IncidentEvent,
+  type IncidentState,
+  type PlatformDecisionContext,
+  type PlatformEvent,
+  type PlatformState,
+  type PriceEvent,
+  type PriceState,
+  type AssetCode,
+  type IncidentCommand,
+  type IncidentView,
+  type PlatformCommand,
+  type PlatformView,
+  type PriceCommand,
+} from '@app/domain';
+import type { EventStore } from '@app/event-store';
+import type { DateTime } from 'luxon';
+import { AggregateRepository } from './aggregate-repository';
+import type { Clock } from './clock';
+import { CommandExecutor, type CommandResult } from './command-executor';
+import type { CommandMetadata } from './command-metadata';
+
+export interface AssetBalanceView {
+  readonly available: string;
+  readonly held: string;
+  readonly withdrawn: string;
+  readonly deposited: string;
+  readonly reimbursed: string;
+}
+
+export interface AccountBalancesView {
+  readonly accountId: string;
+  readonly revision: string;
+  readonly balances: Partial<Record<AssetCode, AssetBalanceView>>;
+}
+
+/** The incident a command names, if any: it is loaded fresh so that a closed incident is seen as closed. */
+function incidentIdOf(command: AccountCommand | PlatformCommand): string | null {
+  switch (command.type) {
+    case 'ReportUnauthorizedWithdrawal':
+    case 'Reimburse':
+    case 'RevokeAllTwoFactorTokens':
+      return command.data.incidentId;
+    case 'HaltWithdrawals':
+    case 'ResumeWithdrawals':
+      return command.data.incidentId;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The ledger's command side: one entry point per aggregate, each running load -> decide -> append through the
+ * CommandExecutor. Plain TypeScript, so the API, the CLI and the incident scenario drive the same handlers.
+ */
+export class Ledger {
+  readonly accounts: AggregateRepository<AccountCommand, AccountEvent, AccountState, AccountDecisionContext>;
+  readonly platform: AggregateRepository<PlatformCommand, PlatformEvent, PlatformState, PlatformDecisionContext>;
+  readonly incidents: AggregateRepository<IncidentCommand, IncidentEvent, IncidentState, { now: DateTime }>;
+  readonly prices: AggregateRepository<PriceCommand, PriceEvent, PriceState, { now: DateTime }>;
+  private readonly executor: CommandExecutor;
+
+  constructor(
+    readonly store: EventStore,
+    readonly clock: Clock,
+  ) {
+    this.accounts = new AggregateRepository(store, accountDecider);
+    this.platform = new AggregateRepository(store, platformDecider, 1);
+    this.incidents = new AggregateRepository(store, incidentDecider, 1_000);
+    this.prices = new AggregateRepository(store, priceDecider, 100);
+    this.executor = new CommandExecutor(store, clock);
+  }
+
+  executeAccount(accountId: string, command: AccountCommand, metadata: CommandMetadata): Promise<CommandResult> {
+    return this.executor.execute({
+      streamId: accountStream(accountId),
+      repository: this.accounts,
+      command,
+      metadata,
+      context: (now) => this.accountContext(now, incidentIdOf(command)),
+    });
+  }
+
+  executePlatform(command: PlatformCommand, metadata: CommandMetadata): Promise<CommandResult> {
+    const incidentId = incidentIdOf(command);
+    return this.executor.execute({
+      streamId: PLATFORM_STREAM,
+      repository: this.platform,
+      command,
+      metadata,
+      context: async (now) => ({ now, incident: incidentId ? await this.incidentView(incidentId) : null }),
+    });
+  }
+
+  executeIncident(incidentId: string, command: IncidentCommand, metadata: CommandMetadata): Promise<CommandResult> {
+    return this.executor.execute({
+      streamId: incidentStream(incidentId),
+      repository: this.incidents,
+      command,
+      metadata,
+      context: async (now) => ({ now }),
+    });
+  }
+
+  executePrice(command: PriceCommand, metadata: CommandMetadata): Promise<CommandResult> {
+    return this.executor.execute({
+      streamId: priceStream(command.data.asset),
+      repository: this.prices,
+      command,
+      metadata,
+      context: async (now) => ({ now }),
+    });
+  }
+
+  /** The platform as it stands now, including changes made by other processes. */
+  async platformView(): Promise<PlatformView> {
+    return platformView((await this.platform.load(PLATFORM_STREAM, { refresh: true })).state);
+  }
+
+  async incidentView(incidentId: string): Promise<IncidentView | null> {
+    return incidentView((await this.incidents.load(incidentStream(incidentId), { refresh: true })).state);
+  }
+
+  /** Balances folded from the account's stream; null when the account does not exist. */
+  async balances(accountId: string): Promise<AccountBalancesView | null> {
+    const { state, revision } = await this.accounts.load(accountStream(accountId), { refresh: true });
+    if (state.accountId === null || revision === undefined) return null;
+    const balances: Partial<Record<AssetCode, AssetBalanceView>> = {};
+    for (const [asset, balance] of [...state.balances.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      balances[asset] = {
+        available: formatAmount(asset, availableMinor(balance)),
+        held: formatAmount(asset, balance.heldMinor),
+        withdrawn: formatAmount(asset, balance.withdrawnMinor),
+        deposited: formatAmount(asset, balance.depositedMinor),
+        reimbursed: formatAmount(asset, balance.reimbursedMinor),
+      };
+    }
+    return { accountId: state.accountId, revision: revision.toString(), balances };
+  }
+
+  private async accountContext(now: DateTime, incidentId: string | null): Promise<AccountDecisionContext> {
+    const [platform, incident] = await Promise.all([this.platformView(), incidentId ? this.incidentView(incidentId) : null]);
+    return { now, platform, incident };
+  }
+}
