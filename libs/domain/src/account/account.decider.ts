@@ -100,7 +100,7 @@ function revokeTwoFactorToken(cmd: C.RevokeTwoFactorToken, state: AccountState, 
  * revocation ended. Applying the same revocation again finds nothing live and yields nothing.
  */
 function applyPlatformRevocation(cmd: C.ApplyPlatformTwoFactorRevocation, state: AccountState): Decision {
-  if (state.accountId === null || state.appliedPlatformRevocations.has(cmd.data.revocationId)) return [];
+  if (state.accountId === null) return [];
   const revokedAt = fromIso(cmd.data.revokedAt);
   return [...state.tokens.values()]
     .filter((token) => !token.revoked && token.enrolledAt <= revokedAt)
@@ -108,7 +108,7 @@ function applyPlatformRevocation(cmd: C.ApplyPlatformTwoFactorRevocation, state:
       event('TwoFactorTokenRevoked', {
         tokenId: token.tokenId,
         reason: cmd.data.reason,
-        revokedAt: cmd.data.revokedAt,
+        revokedAt: toIso(revokedAt),
         platformRevocationId: cmd.data.revocationId,
       }),
     );

@@ -66,8 +66,6 @@ export interface AccountState {
   readonly antiPhishingCodeSetAt: DateTime | null;
   readonly mfaTransactionTypes: ReadonlySet<TransactionType>;
   readonly protectionEnrolledAt: DateTime | null;
-  /** Platform-wide revocations already applied to this account (the job's idempotency). */
-  readonly appliedPlatformRevocations: ReadonlySet<string>;
 }
 
 export function initialAccountState(): AccountState {
@@ -83,7 +81,6 @@ export function initialAccountState(): AccountState {
     antiPhishingCodeSetAt: null,
     mfaTransactionTypes: new Set(),
     protectionEnrolledAt: null,
-    appliedPlatformRevocations: new Set(),
   };
 }
 
@@ -177,11 +174,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
     case 'TwoFactorTokenRevoked': {
       const token = state.tokens.get(event.data.tokenId);
       invariant(token, `revocation of unknown token ${event.data.tokenId}`);
-      const revoked = { ...state, tokens: withEntry(state.tokens, token.tokenId, { ...token, revoked: true }) };
-      const revocationId = event.data.platformRevocationId;
-      return revocationId
-        ? { ...revoked, appliedPlatformRevocations: withMember(state.appliedPlatformRevocations, revocationId) }
-        : revoked;
+      return { ...state, tokens: withEntry(state.tokens, token.tokenId, { ...token, revoked: true }) };
     }
     case 'AntiPhishingCodeSet':
       return { ...state, antiPhishingCodeSetAt: fromIso(event.data.setAt) };

@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('configuration', () => {
+  it('defaults to port 3000 on 127.0.0.1 and the embedded store at ./data/ledger.db', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.eventStore).toEqual({ kind: 'sqlite', path: `${process.cwd()}/data/ledger.db` });
+    expect(config.apiKeys).toBeNull();
+  });
+
+  it.each([
+    [{ PORT: '0' }, 'PORT'],
+    [{ PORT: '3000x' }, 'PORT'],
+    [{ PORT: '65536' }, 'PORT'],
+    [{ HOST: 'bad host' }, 'HOST'],
+    [{ LEDGER_EVENT_STORE: 'redis://x' }, 'LEDGER_EVENT_STORE'],
+    [{ LEDGER_EVENT_STORE: 'sqlite:' }, 'LEDGER_EVENT_STORE'],
+    [{ LEDGER_EVENT_STORE: 'sqlite::memory:' }, 'LEDGER_EVENT_STORE'],
+    [{ LEDGER_API_KEYS: 'service' }, 'LEDGER_API_KEYS'],
+    [{ LEDGER_API_KEYS: 'root=0123456789abcdef0123456789' }, 'LEDGER_API_KEYS'],
+    [{ LEDGER_API_KEYS: 'service=short' }, 'LEDGER_API_KEYS'],
+  ])('refuses %p with a message naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${variable} `));
+  });
+
+  it('accepts postgres and esdb locations and role=key lists', () => {
+    expect(loadConfig({ LEDGER_EVENT_STORE: 'postgres://localhost/ledger' }).eventStore.kind).toBe('postgres');
+    expect(loadConfig({ LEDGER_EVENT_STORE: 'esdb://a:2113,b:2113?tls=true' }).eventStore.kind).toBe('esdb');
+    const keys = loadConfig({ LEDGER_API_KEYS: 'service=0123456789abcdef01234567,admin=abcdefghijklmnopqrstuvwxyz' }).apiKeys;
+    expect(keys).toEqual([
+      { role: 'service', key: '0123456789abcdef01234567' },
+      { role: 'admin', key: 'abcdefghijklmnopqrstuvwxyz' },
+    ]);
+  });
+});
