@@ -1,19 +1,36 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { LedgerModule, type Clock, type LedgerConfig } from '@app/ledger';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LedgerModule, type ApiKeyRing, type Clock, type LedgerConfig } from '@app/ledger';
 import { AccountsController } from './controllers/accounts.controller';
 import { HealthController } from './controllers/health.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { LedgerExceptionFilter } from './http/exception.filter';
+import { AccessGuard, API_KEY_RING } from './security/access.guard';
+import { KeyThrottlerGuard } from './security/key-throttler.guard';
+
+export interface AppModuleOptions {
+  readonly clock?: Clock;
+  readonly keyRing: ApiKeyRing;
+}
 
 @Module({})
 export class AppModule {
-  static forRoot(config: LedgerConfig, options: { clock?: Clock } = {}): DynamicModule {
+  static forRoot(config: LedgerConfig, options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [LedgerModule.forRoot(config, options)],
+      imports: [
+        LedgerModule.forRoot(config, { clock: options.clock }),
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 1_000, limit: config.rateLimitPerSecond }] }),
+      ],
       controllers: [AccountsController, PlatformController, HealthController],
-      providers: [{ provide: APP_FILTER, useClass: LedgerExceptionFilter }],
+      providers: [
+        { provide: API_KEY_RING, useValue: options.keyRing },
+        { provide: APP_FILTER, useClass: LedgerExceptionFilter },
+        // Guards run in this order: who is calling (401/403), then how often (429).
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_GUARD, useClass: KeyThrottlerGuard },
+      ],
     };
   }
 }

@@ -3,9 +3,11 @@ import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Clock, LedgerConfig } from '@app/ledger';
+import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig } from '@app/ledger';
 import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { accessLogMiddleware, requestIdMiddleware, RequestAwareLogger } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 
 /** A command body is a handful of short fields; 64 KiB leaves ample room and bounds a hostile request. */
@@ -13,7 +15,17 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface CreateAppOptions {
   readonly clock?: Clock;
-  readonly logger?: LoggerService | LogLevel[] | false;
+  /** Log levels to print; false for none. Defaults to log, warn and error. */
+  readonly logLevels?: LogLevel[] | false;
+  /** Called once with the keys generated on first start (no LEDGER_API_KEYS and no key file yet). */
+  readonly onKeysGenerated?: (keys: readonly GeneratedKey[]) => void;
+}
+
+/** A JSON API never serves a page: forbid everything a browser could load or frame from it. */
+function apiSecurityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Cache-Control', 'no-store');
+  next();
 }
 
 /** Turns a body-parser failure (malformed JSON, too large, bad charset) into the ledger's JSON error shape. */
@@ -30,10 +42,21 @@ function bodyParserErrors(error: unknown, _req: Request, res: Response, next: Ne
 
 /** Builds the HTTP application (also used by the end-to-end tests, so they test what production runs). */
 export async function createApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, { clock: options.clock }), {
+  const { ring, generated } = await loadOrCreateKeyRing(config.apiKeys, config.dataDir);
+  if (generated.length > 0) options.onKeysGenerated?.(generated);
+  const logLevels = options.logLevels ?? ['log', 'warn', 'error'];
+  const logger: LoggerService | false = logLevels === false ? false : new RequestAwareLogger({ logLevels });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, { clock: options.clock, keyRing: ring }), {
     bodyParser: false,
-    logger: options.logger ?? ['log', 'warn', 'error'],
+    logger,
+    // CORS stays closed (no headers at all) unless origins are configured.
+    cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], methods: ['GET', 'POST'] } : false,
   });
+  app.use(requestIdMiddleware);
+  if (logLevels !== false && logLevels.includes('log')) app.use(accessLogMiddleware);
+  // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header below.
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(['/v1', '/health'], apiSecurityHeaders);
   app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: true });
   app.use(bodyParserErrors);
   app.disable('x-powered-by');

@@ -8,7 +8,16 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await createApp(config);
+  const app = await createApp(config, {
+    logLevels: config.logLevels,
+    onKeysGenerated: (keys) => {
+      // Shown once: only scrypt hashes are kept. Lines are shell exports, to paste into the walkthrough.
+      const lines = keys.map((key) => `export LEDGER_KEY_${key.role.toUpperCase()}=${key.key}`);
+      process.stdout.write(
+        `\nAPI keys generated, one per role (shown once; stored hashed in ${config.dataDir}/api-keys.json):\n${lines.join('\n')}\n\n`,
+      );
+    },
+  });
   const logger = new Logger('Ledger');
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

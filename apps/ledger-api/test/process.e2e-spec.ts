@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { formatAmount } from '@app/domain';
 import { openSqliteEventStore } from '@app/event-store';
 import { freshCommand, Ledger, systemClock, type Actor } from '@app/ledger';
-import { get, post, runServerToExit, startServer } from './support/server-process';
+import { get, post, PROCESS_API_KEYS, runServerToExit, startServer } from './support/server-process';
 
 /**
  * The server as its own process, as `npm start` runs it: restarts, kill -9, graceful shutdown and start-up
@@ -30,7 +30,7 @@ describe('the ledger server process', () => {
   }
 
   it('keeps everything across a graceful restart, and exits 0 on SIGTERM', async () => {
-    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: PROCESS_API_KEYS, LEDGER_LOG_LEVEL: 'warn' };
     const first = await startServer(env);
     expect((await post(`${first.url}/v1/accounts`, { accountId: 'keep' })).status).toBe(201);
     expect((await post(`${first.url}/v1/accounts/keep/deposits`, { depositId: 'd1', asset: 'BTC', amount: '443.93' })).status).toBe(201);
@@ -48,7 +48,7 @@ describe('the ledger server process', () => {
   });
 
   it('loses no acknowledged append when killed with SIGKILL mid-stream', async () => {
-    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: PROCESS_API_KEYS, LEDGER_LOG_LEVEL: 'warn' };
     const server = await startServer(env);
     await post(`${server.url}/v1/accounts`, { accountId: 'crash' });
     const acknowledged: string[] = [];
@@ -104,7 +104,7 @@ describe('the ledger server process', () => {
     }
     await store.close();
 
-    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: PROCESS_API_KEYS, LEDGER_LOG_LEVEL: 'warn' };
     const server = await startServer(env);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await post(`${server.url}/v1/incidents`, { incidentId: 'inc-1', title: '2FA bypass' })).status).toBe(201);
@@ -131,6 +131,34 @@ describe('the ledger server process', () => {
     } finally {
       restarted.child.kill('SIGTERM');
       await restarted.exited;
+    }
+  });
+
+  it('generates one key per role on first start, shows them once, keeps only hashes, and accepts them after a restart', async () => {
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    const first = await startServer(env);
+    const printed = Object.fromEntries([...first.output().matchAll(/export LEDGER_KEY_([A-Z]+)=(\S+)/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+    expect(Object.keys(printed).sort()).toEqual(['admin', 'auditor', 'finance', 'service']);
+    expect((await post(`${first.url}/v1/accounts`, { accountId: 'keyed' }, printed.service)).status).toBe(201);
+    expect((await post(`${first.url}/v1/accounts`, { accountId: 'keyed2' }, printed.finance)).status).toBe(403);
+    first.child.kill('SIGTERM');
+    await first.exited;
+
+    const keyFile = join(dir, 'api-keys.json');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const stored = readFileSync(keyFile, 'utf8');
+    for (const key of Object.values(printed)) expect(stored).not.toContain(key.split('.')[1]);
+    // The server's own output names key ids at most, never a key, apart from the one-time listing.
+    expect(first.output().split(printed.service!).length).toBe(2);
+
+    const second = await startServer(env);
+    try {
+      expect(second.output()).not.toContain('export LEDGER_KEY_');
+      expect((await get(`${second.url}/v1/accounts/keyed/balances`, printed.service)).status).toBe(200);
+      expect((await get(`${second.url}/v1/accounts/keyed/balances`, 'lk_000000000000.not-the-right-secret-at-all')).status).toBe(401);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
     }
   });
 

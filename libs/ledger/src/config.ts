@@ -1,5 +1,5 @@
 import type { EventStoreLocation } from '@app/event-store';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 
 export type Role = 'service' | 'admin' | 'auditor' | 'finance';
 export const ROLES: readonly Role[] = ['service', 'admin', 'auditor', 'finance'];
@@ -13,12 +13,23 @@ export interface LedgerConfig {
   readonly port: number;
   readonly host: string;
   readonly eventStore: EventStoreLocation;
-  /** Null when LEDGER_API_KEYS is unset: keys are then generated on first start (access-control issue). */
+  /** Null when LEDGER_API_KEYS is unset: keys are then generated on first start and kept hashed in dataDir. */
   readonly apiKeys: readonly ApiKeyConfig[] | null;
+  /** Where the ledger keeps its own files (the key file; the SQLite stores by default). */
+  readonly dataDir: string;
+  /** Requests each API key may send per second before it gets 429. */
+  readonly rateLimitPerSecond: number;
+  /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** What the server logs: LEDGER_LOG_LEVEL=error|warn|log|debug (each includes the ones before it). */
+  readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
 }
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
 
 export const DEFAULT_EVENT_STORE = 'sqlite:./data/ledger.db';
 export const MIN_API_KEY_LENGTH = 24;
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 1_000;
 
 /** A bad configuration value: start-up stops with this message, which names the variable. */
 export class ConfigError extends Error {
@@ -71,12 +82,51 @@ export function parseApiKeys(raw: string | undefined): ApiKeyConfig[] | null {
   });
 }
 
+function parseRateLimit(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_RATE_LIMIT_PER_SECOND;
+  if (!/^[0-9]{1,7}$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigError('LEDGER_RATE_LIMIT_PER_SECOND', `must be a whole number from 1 to 9999999 (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+function parseCorsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((origin) => {
+    const trimmed = origin.trim();
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(trimmed)) {
+      throw new ConfigError('LEDGER_CORS_ORIGINS', `must be a comma-separated list of origins such as https://ops.example.com (got ${JSON.stringify(trimmed)})`);
+    }
+    return trimmed;
+  });
+}
+
+function parseLogLevel(raw: string | undefined): Array<(typeof LOG_LEVELS)[number]> {
+  const value = raw === undefined || raw === '' ? 'log' : raw;
+  const index = LOG_LEVELS.indexOf(value as (typeof LOG_LEVELS)[number]);
+  if (index < 0) throw new ConfigError('LEDGER_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(raw)})`);
+  return LOG_LEVELS.slice(0, index + 1);
+}
+
+function parseDataDir(raw: string | undefined, eventStore: EventStoreLocation, cwd: string): string {
+  if (raw !== undefined && raw !== '') {
+    if (raw.includes('\0')) throw new ConfigError('LEDGER_DATA_DIR', 'must be a folder path');
+    return isAbsolute(raw) ? raw : resolve(cwd, raw);
+  }
+  return eventStore.kind === 'sqlite' ? dirname(eventStore.path) : resolve(cwd, 'data');
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
+  const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
   return {
     port: parsePort(env.PORT),
     host: parseHost(env.HOST),
-    eventStore: parseEventStoreLocation(env.LEDGER_EVENT_STORE),
+    eventStore,
     apiKeys: parseApiKeys(env.LEDGER_API_KEYS),
+    dataDir: parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd),
+    rateLimitPerSecond: parseRateLimit(env.LEDGER_RATE_LIMIT_PER_SECOND),
+    corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
+    logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),
   };
 }

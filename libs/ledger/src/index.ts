@@ -8,3 +8,4 @@ export * from './keyed-mutex';
 export * from './ledger';
 export * from './ledger.module';
 export * from './two-factor-revocation.job';
+export * from './api-keys';

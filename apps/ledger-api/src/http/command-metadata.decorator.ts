@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
-import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, createParamDecorator, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { canonicalJson } from '@app/event-store';
-import { freshCommand, idempotentCommand, type Actor, type CommandMetadata, type Role } from '@app/ledger';
+import { freshCommand, idempotentCommand, type Actor, type CommandMetadata } from '@app/ledger';
 import type { Request } from 'express';
-import { ROLES_KEY } from './roles.decorator';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** The actor of a request. Until API keys are checked, the caller is named by the role the route requires. */
-export function actorOf(request: Request, handler: object): Actor {
-  const roles = (Reflect.getMetadata(ROLES_KEY, handler) as Role[] | undefined) ?? ['service'];
-  const authenticated = (request as Request & { actor?: Actor }).actor;
-  return authenticated ?? { id: 'unauthenticated', role: roles[0] ?? 'service' };
+/** The actor of a request: the authenticated key's id and role (AccessGuard ran first); never the key. */
+export function actorOf(request: Request): Actor {
+  const principal = (request as Request & { actor?: Actor }).actor;
+  if (!principal) throw new UnauthorizedException('an API key is required: Authorization: Bearer <key>');
+  return principal;
 }
 
 /** SHA-256 of what makes two requests the same command: method, path and body. */
@@ -32,7 +31,7 @@ function headerValue(request: Request, name: string): string | undefined {
  */
 export const CommandMeta = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandMetadata => {
   const request = ctx.switchToHttp().getRequest<Request>();
-  const actor = actorOf(request, ctx.getHandler());
+  const actor = actorOf(request);
   const correlation = headerValue(request, 'x-correlation-id');
   if (correlation !== undefined && !CORRELATION_ID_PATTERN.test(correlation)) {
     throw new BadRequestException({ message: 'validation failed', errors: [{ field: 'X-Correlation-Id', reasons: ['must be 1 to 128 of A-Z a-z 0-9 _ . : -'] }] });

@@ -74,12 +74,27 @@ export async function runServerToExit(env: Record<string, string>): Promise<{ co
   return { code, output };
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/** The keys the process tests configure through LEDGER_API_KEYS. */
+export const PROCESS_KEYS = {
+  service: 'proc-service-key-0123456789abcdef',
+  admin: 'proc-admin-key-0123456789abcdef00',
+} as const;
+export const PROCESS_API_KEYS = `service=${PROCESS_KEYS.service},admin=${PROCESS_KEYS.admin}`;
+
+function keyFor(url: string): string {
+  return /\/v1\/(platform|incidents|prices)|\/(unauthorized|reimbursements)$/.test(new URL(url).pathname) ? PROCESS_KEYS.admin : PROCESS_KEYS.service;
+}
+
+export async function post(url: string, body: unknown, key = keyFor(url)): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }
 
-export async function get(url: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(url);
+export async function get(url: string, key = keyFor(url)): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
   return { status: response.status, body: await response.json() };
 }

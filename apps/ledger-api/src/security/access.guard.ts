@@ -1,0 +1,51 @@
+import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { ApiKeyRing, Principal, Role } from '@app/ledger';
+import type { Request, Response } from 'express';
+import { requestContext } from '../http/request-context';
+import { PUBLIC_KEY, ROLES_KEY } from '../http/roles.decorator';
+
+export const API_KEY_RING = Symbol('API_KEY_RING');
+
+export type AuthenticatedRequest = Request & { actor?: Principal };
+
+function bearerToken(request: Request): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer ([^\s]+)$/.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Deny by default (the access-control issue): every route declares the roles it allows, or is marked public.
+ * A missing or unknown key is 401; a known key whose role the route does not allow is 403; a route that declares
+ * no roles is refused to everyone. Runs before any pipe or handler, so nothing is appended on a refusal.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(API_KEY_RING) private readonly keys: ApiKeyRing,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(request);
+    const principal = token === undefined ? undefined : await this.keys.authenticate(token);
+    if (!principal) {
+      context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
+      throw new UnauthorizedException(token === undefined ? 'an API key is required: Authorization: Bearer <key>' : 'unknown API key');
+    }
+    request.actor = principal;
+    const store = requestContext.getStore();
+    if (store) store.actorId = principal.id;
+    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
+    if (allowed.length === 0) throw new ForbiddenException('this route declares no roles, so it is refused to every key');
+    if (!allowed.includes(principal.role)) {
+      throw new ForbiddenException(`the ${principal.role} role may not use this route (allowed: ${allowed.join(', ')})`);
+    }
+    return true;
+  }
+}
