@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 const swcConfig = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 const transform: Config['transform'] = { '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }] };
 const moduleNameMapper = {
-  '^@app/(domain|event-store|ledger)$': '<rootDir>/libs/$1/src',
-  '^@app/(domain|event-store|ledger)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(domain|event-store|ledger|projections)$': '<rootDir>/libs/$1/src',
+  '^@app/(domain|event-store|ledger|projections)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' as const };
 

@@ -19,3 +19,4 @@ export * from './prices/price.events';
 export * from './prices/price.decider';
 export * from './decider';
 export * from './streams';
+export * from './money/valuation';

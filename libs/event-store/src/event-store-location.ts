@@ -1,4 +1,6 @@
 import type { EventStore } from './event-store.port';
+import { openEsdbEventStore } from './esdb/esdb-event-store';
+import { openPostgresEventStore } from './postgres/postgres-event-store';
 import { openSqliteEventStore } from './sqlite/sqlite-event-store';
 
 /** Where the ledger's events live, parsed from LEDGER_EVENT_STORE (DESIGN §4). */
@@ -7,13 +9,14 @@ export type EventStoreLocation =
   | { readonly kind: 'postgres'; readonly url: string }
   | { readonly kind: 'esdb'; readonly url: string };
 
-/** Opens the adapter a location names. Only sqlite exists so far; the others fail at start-up, clearly. */
+/** Opens the adapter a location names (LEDGER_EVENT_STORE: sqlite:<file>, postgres://..., esdb://...). */
 export async function openEventStore(location: EventStoreLocation): Promise<EventStore> {
   switch (location.kind) {
     case 'sqlite':
       return openSqliteEventStore({ path: location.path });
     case 'postgres':
+      return openPostgresEventStore({ connectionString: location.url });
     case 'esdb':
-      throw new Error(`the ${location.kind} event store adapter is not available yet; use a sqlite: location`);
+      return openEsdbEventStore({ connectionString: location.url });
   }
 }

@@ -11,3 +11,10 @@ export {
   type SqliteConnectionSettings,
   type SqliteEventStoreOptions,
 } from './sqlite/sqlite-event-store';
+export * from './audit';
+export {
+  openPostgresEventStore,
+  PostgresEventStore,
+  type PostgresEventStoreOptions,
+} from './postgres/postgres-event-store';
+export * from './esdb';

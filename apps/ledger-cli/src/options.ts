@@ -1,0 +1,35 @@
+import { MAX_STREAM_ID_CHARS } from '@app/event-store';
+import { InvalidOptionValueError } from './cli-errors';
+
+/** Typed reads of the options commander parsed: each @Option method has already validated its value. */
+export function stringOption(raw: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = raw[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function flagOption(raw: Readonly<Record<string, unknown>>, name: string): boolean {
+  return raw[name] === true;
+}
+
+export function bigintOption(raw: Readonly<Record<string, unknown>>, name: string): bigint | undefined {
+  const value = raw[name];
+  return typeof value === 'bigint' ? value : undefined;
+}
+
+/** Longest decimal a position or revision may be written with; the store's own limit is far below it. */
+const MAX_POSITION_DIGITS = 19;
+
+/** A position or revision: a whole decimal number, as the log prints them. */
+export function parsePosition(value: string): bigint {
+  if (!new RegExp(`^[0-9]{1,${MAX_POSITION_DIGITS}}$`).test(value)) {
+    throw new InvalidOptionValueError(`must be a whole number such as 1200 (got ${JSON.stringify(value)})`);
+  }
+  return BigInt(value);
+}
+
+export function parseStreamId(value: string): string {
+  if (value === '' || value.length > MAX_STREAM_ID_CHARS) {
+    throw new InvalidOptionValueError(`must be a stream id of 1 to ${MAX_STREAM_ID_CHARS} characters, such as account-alice`);
+  }
+  return value;
+}

@@ -1,0 +1,195 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJsonl, openSqliteEventStore, type EventToAppend } from '@app/event-store';
+import { freshCommand, Ledger, systemClock, type Actor } from '@app/ledger';
+import { requireCliBuild, runCli } from './support/cli-process';
+
+const actor: Actor = { id: 'seed', role: 'service' };
+
+/** alice: opened, 4836.26 ETH, 443.93 BTC (revisions 0-2); bob: opened, 66200 USDC (revisions 0-1). */
+async function seedLedger(path: string): Promise<void> {
+  const store = openSqliteEventStore({ path });
+  try {
+    const ledger = new Ledger(store, systemClock);
+    for (const accountId of ['alice', 'bob']) {
+      await ledger.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(actor));
+    }
+    const deposit = (depositId: string, asset: 'ETH' | 'BTC' | 'USDC', amount: string) =>
+      ({ type: 'DepositFunds', data: { depositId, asset, amount } }) as const;
+    await ledger.executeAccount('alice', deposit('d1', 'ETH', '4836.26'), freshCommand(actor));
+    await ledger.executeAccount('bob', deposit('d2', 'USDC', '66200'), freshCommand(actor));
+    await ledger.executeAccount('alice', deposit('d3', 'BTC', '443.93'), freshCommand(actor));
+  } finally {
+    await store.close();
+  }
+}
+
+const SEEDED_EVENTS = 5;
+
+function withFile<T>(path: string, use: (db: Database.Database) => T): T {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Changes one digit of alice's ETH deposit amount, keeping the JSON valid; returns the event's position. */
+function tamperAliceDeposit(path: string): number {
+  return withFile(path, (db) => {
+    const row = db
+      .prepare<[], { position: number; data: string }>("SELECT position, data FROM events WHERE stream_id = 'account-alice' AND revision = 1")
+      .get()!;
+    expect(row.data).toContain('"4836.26"');
+    db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace('"4836.26"', '"4836.27"'), row.position);
+    return row.position;
+  });
+}
+
+describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
+  let dir: string;
+  let dbPath: string;
+  let env: Record<string, string>;
+
+  beforeAll(() => requireCliBuild());
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-cli-'));
+    dbPath = join(dir, 'ledger.db');
+    env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
+    await seedLedger(dbPath);
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('verify: a clean ledger exits 0, as one JSON object with --json and a summary without', async () => {
+    const [json, human] = await Promise.all([runCli(['verify', '--json'], env), runCli(['verify'], env)]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: true,
+      eventsChecked: SEEDED_EVENTS,
+      streamsChecked: 2,
+      headPosition: String(SEEDED_EVENTS),
+      firstFailure: null,
+    });
+    expect(json.stderr).toBe('');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe(`verify: OK: ${SEEDED_EVENTS} events in 2 streams hold (log head at position ${SEEDED_EVENTS})\n`);
+  });
+
+  it('verify: one changed byte exits 1 naming the stream, revision and position', async () => {
+    const position = tamperAliceDeposit(dbPath);
+    const [json, human] = await Promise.all([runCli(['verify', '--json'], env), runCli(['verify', '--stream', 'account-alice'], env)]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      firstFailure: { reason: 'HASH_MISMATCH', streamId: 'account-alice', revision: '1', position: String(position) },
+    });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(`verify: FAILED: HASH_MISMATCH at stream account-alice, revision 1, position ${position}`);
+    expect(human.stdout).toContain('1 event of stream account-alice held before it');
+  });
+
+  it('export --all: one canonical JSON line per event, the same bytes as the library writes', async () => {
+    const run = await runCli(['export', '--all'], env);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => JSON.parse(line).position)).toEqual(['1', '2', '3', '4', '5']);
+    const store = openSqliteEventStore({ path: dbPath });
+    const expected: string[] = [];
+    try {
+      await exportJsonl(store, { all: true }, (line) => void expected.push(line));
+    } finally {
+      await store.close();
+    }
+    expect(lines).toEqual(expected);
+  });
+
+  it('export --stream to --out: the file holds that stream only, and the summary goes to stdout', async () => {
+    const out = join(dir, 'bob.jsonl');
+    const run = await runCli(['export', '--stream', 'account-bob', '--out', out, '--json'], env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ events: 2, headPosition: String(SEEDED_EVENTS), out });
+    const events = readFileSync(out, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(events.map((event) => [event.streamId, event.revision, event.type])).toEqual([
+      ['account-bob', '0', 'AccountOpened'],
+      ['account-bob', '1', 'FundsDeposited'],
+    ]);
+  });
+
+  it('export: an event whose JSON was broken exits 3 naming its position, and leaves no output file', async () => {
+    withFile(dbPath, (db) => db.prepare("UPDATE events SET data = '{\"amount\":' WHERE position = 4").run());
+    const out = join(dir, 'all.jsonl');
+    const run = await runCli(['export', '--all', '--out', out], env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('the event at position 4 cannot be read');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an unknown command, an unknown option and bad option values with exit 2 and the usage', async () => {
+    const runs = await Promise.all([
+      runCli(['audit-everything'], env),
+      runCli(['verify', '--bogus'], env),
+      runCli(['export', '--all', '--format', 'csv'], env),
+      runCli(['export', '--stream', 'account-bob', '--all', '--from-position', '2'], env),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/Usage: ledger/);
+    }
+    expect(runs[0]!.stderr).toContain("unknown command 'audit-everything'");
+    expect(runs[1]!.stderr).toContain("unknown option '--bogus'");
+    expect(runs[2]!.stderr).toContain("argument 'csv' is invalid. Allowed choices are jsonl.");
+    expect(runs[3]!.stderr).toContain('give exactly one of --stream <streamId> or --all');
+  });
+
+  it('exits 2 naming LEDGER_EVENT_STORE when it is malformed or names no ledger, and creates nothing', async () => {
+    const missing = join(dir, 'typo', 'ledger.db');
+    const [malformed, absent] = await Promise.all([
+      runCli(['verify'], { LEDGER_EVENT_STORE: 'mysql://ledger' }),
+      runCli(['verify', '--json'], { LEDGER_EVENT_STORE: `sqlite:${missing}` }),
+    ]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toBe('invalid configuration: LEDGER_EVENT_STORE must start with sqlite:, postgres:// or esdb:// (got "mysql://ledger")\n');
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toContain(`LEDGER_EVENT_STORE names ${missing}, which does not exist`);
+    expect(JSON.parse(absent.stdout)).toMatchObject({ error: { kind: 'config', exitCode: 2 } });
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('stops on SIGINT between two events, closes the store and exits 130', async () => {
+    const store = openSqliteEventStore({ path: dbPath });
+    try {
+      const batch = (): EventToAppend[] =>
+        Array.from({ length: 1_000 }, () => ({
+          eventId: randomUUID(),
+          type: 'Filler',
+          data: { note: 'x'.repeat(200) },
+          metadata: {
+            commandId: randomUUID(),
+            correlationId: 'filler',
+            causationId: 'filler',
+            actor,
+            recordedAt: '2022-01-17T00:00:00.000Z',
+            schemaVersion: 1,
+          },
+        }));
+      // Enough events that the export is still running when the signal arrives (it yields every 1,000 events).
+      await Promise.all(Array.from({ length: 15 }, () => store.append('filler', batch(), { expectedRevision: 'any' })));
+    } finally {
+      await store.close();
+    }
+    const run = await runCli(['export', '--all'], env, { onFirstOutput: (pid) => process.kill(pid, 'SIGINT') });
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain('ledger export: stopped by SIGINT');
+    // Closed cleanly: SQLite removes the write-ahead log when the last connection closes, and only then.
+    expect(existsSync(`${dbPath}-wal`)).toBe(false);
+  });
+});

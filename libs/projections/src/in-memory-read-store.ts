@@ -1,0 +1,169 @@
+import type { ReadModelRow } from './projection';
+import {
+  assertCommit,
+  assertListLimit,
+  assertProjectionName,
+  checkpointMatches,
+  CheckpointMovedError,
+  compareKeys,
+  matchesFilter,
+  normalizeIndex,
+  ROWS_PAGE_SIZE,
+  type Checkpoint,
+  type ListQuery,
+  type NormalizedIndex,
+  type ProjectionCommit,
+  type ReadStore,
+} from './read-store.port';
+
+interface StoredRow {
+  /** The doc as JSON text, as a durable store holds it: a reader never shares an object with the writer. */
+  readonly json: string;
+  readonly index: NormalizedIndex;
+}
+
+interface StoredProjection {
+  checkpoint: Checkpoint | undefined;
+  readonly rows: Map<string, StoredRow>;
+  /** Keys in order, rebuilt on demand after a commit added or deleted rows. */
+  sortedKeys: string[] | null;
+}
+
+/**
+ * A read store in memory, for as-of replays and reconciliation. It behaves as the SQLite store does (the same
+ * checkpoint check, the same key order, docs copied through JSON), so the queries give the same answers on both.
+ */
+export class InMemoryReadStore implements ReadStore {
+  private readonly projections = new Map<string, StoredProjection>();
+  private closed = false;
+
+  async checkpoint(projection: string): Promise<Checkpoint | undefined> {
+    this.assertOpen();
+    return this.projections.get(projection)?.checkpoint;
+  }
+
+  async commit(
+    projection: string,
+    version: number,
+    from: bigint | undefined,
+    to: bigint,
+    changes: ReadonlyMap<string, ReadModelRow | null>,
+  ): Promise<void> {
+    return this.commitMany([{ projection, version, from, to, changes }]);
+  }
+
+  async commitMany(commits: readonly ProjectionCommit[]): Promise<void> {
+    this.assertOpen();
+    // Everything is checked and serialised before the first write, so a failing commit leaves nothing behind.
+    const prepared = commits.map((commit) => {
+      assertCommit(commit);
+      const stored = this.projections.get(commit.projection)?.checkpoint;
+      if (!checkpointMatches(stored, commit.version, commit.from)) {
+        throw new CheckpointMovedError(commit.projection, commit.from, stored);
+      }
+      const rows = [...commit.changes].map(([key, row]) => {
+        if (row === null) return { key, row: null };
+        const json = JSON.stringify(row.doc);
+        if (typeof json !== 'string') throw new TypeError(`row ${key} of ${commit.projection} has no JSON form`);
+        return { key, row: { json, index: normalizeIndex(row.index) } };
+      });
+      return { commit, rows };
+    });
+    if (new Set(commits.map((commit) => commit.projection)).size !== commits.length) {
+      throw new RangeError('a commit names a projection twice');
+    }
+    for (const { commit, rows } of prepared) {
+      const target = this.projectionFor(commit.projection);
+      for (const { key, row } of rows) {
+        const existed = row === null ? target.rows.delete(key) : target.rows.has(key);
+        if (row !== null) target.rows.set(key, row);
+        if ((row === null) === existed) target.sortedKeys = null;
+      }
+      target.checkpoint = { position: commit.to, version: commit.version };
+    }
+  }
+
+  async get<Doc>(projection: string, key: string): Promise<ReadModelRow<Doc> | undefined> {
+    this.assertOpen();
+    const row = this.projections.get(projection)?.rows.get(key);
+    return row === undefined ? undefined : toRow<Doc>(key, row);
+  }
+
+  async list<Doc>(projection: string, query: ListQuery): Promise<ReadModelRow<Doc>[]> {
+    this.assertOpen();
+    assertListLimit(query.limit);
+    const stored = this.projections.get(projection);
+    if (stored === undefined) return [];
+    const keys = this.sortedKeys(stored);
+    const found: ReadModelRow<Doc>[] = [];
+    for (let i = query.afterKey === undefined ? 0 : firstAfter(keys, query.afterKey); i < keys.length; i += 1) {
+      const key = keys[i]!;
+      const row = stored.rows.get(key)!;
+      if (!matchesFilter(row.index, query.filter)) continue;
+      found.push(toRow<Doc>(key, row));
+      if (found.length === query.limit) break;
+    }
+    return found;
+  }
+
+  async *rows(projection: string): AsyncGenerator<ReadModelRow> {
+    this.assertOpen();
+    let afterKey: string | undefined;
+    for (;;) {
+      const page = await this.list(projection, { afterKey, limit: ROWS_PAGE_SIZE });
+      yield* page;
+      if (page.length < ROWS_PAGE_SIZE) return;
+      afterKey = page[page.length - 1]!.key;
+    }
+  }
+
+  async reset(projection: string): Promise<void> {
+    this.assertOpen();
+    assertProjectionName(projection);
+    this.projections.delete(projection);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.projections.clear();
+  }
+
+  /** How many rows a projection holds (for tests and progress reports). */
+  rowCount(projection: string): number {
+    return this.projections.get(projection)?.rows.size ?? 0;
+  }
+
+  private projectionFor(projection: string): StoredProjection {
+    let stored = this.projections.get(projection);
+    if (stored === undefined) {
+      stored = { checkpoint: undefined, rows: new Map(), sortedKeys: [] };
+      this.projections.set(projection, stored);
+    }
+    return stored;
+  }
+
+  private sortedKeys(stored: StoredProjection): string[] {
+    stored.sortedKeys ??= [...stored.rows.keys()].sort(compareKeys);
+    return stored.sortedKeys;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the in-memory read store is closed');
+  }
+}
+
+function toRow<Doc>(key: string, row: StoredRow): ReadModelRow<Doc> {
+  return { key, doc: JSON.parse(row.json) as Doc, index: { ...row.index } };
+}
+
+/** The index of the first key after `afterKey` in sorted keys (binary search). */
+function firstAfter(keys: readonly string[], afterKey: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareKeys(keys[middle]!, afterKey) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

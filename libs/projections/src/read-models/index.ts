@@ -1,0 +1,21 @@
+import type { Projection } from '../projection';
+import { balancesProjection } from './balances.projection';
+import { incidentLedgerProjection } from './incident-ledger.projection';
+import { lossTotalsProjection } from './loss-totals.projection';
+import { protectionClaimsProjection } from './protection-claims.projection';
+import { reimbursementsProjection } from './reimbursements.projection';
+
+export * from './balances.projection';
+export * from './incident-ledger.projection';
+export * from './loss-totals.projection';
+export * from './protection-claims.projection';
+export * from './reimbursements.projection';
+
+/** Every read model the ledger serves (DESIGN §6). */
+export const ALL_PROJECTIONS: readonly Projection[] = [
+  balancesProjection,
+  incidentLedgerProjection,
+  lossTotalsProjection,
+  reimbursementsProjection,
+  protectionClaimsProjection,
+];

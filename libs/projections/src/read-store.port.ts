@@ -1,0 +1,177 @@
+import { INDEX_FIELD_NAMES, type IndexFields, type ReadModelRow } from './projection';
+
+export const READ_STORE = Symbol('READ_STORE');
+
+/** Rows one `list` call returns at most; queries ask for a page plus one to know whether another page follows. */
+export const MAX_LIST_LIMIT = 10_000;
+/** Rows one page of `rows()` holds in memory. */
+export const ROWS_PAGE_SIZE = 1_000;
+export const MAX_ROW_KEY_CHARS = 512;
+export const MAX_INDEX_VALUE_CHARS = 256;
+export const MAX_PROJECTION_NAME_CHARS = 64;
+
+/** How far a projection's stored rows have folded the log, and by which version of its evolve. */
+export interface Checkpoint {
+  readonly position: bigint;
+  readonly version: number;
+}
+
+export interface ListQuery {
+  /** Every given field must match (a string exactly, null "not applicable"); absent fields match anything. */
+  readonly filter?: IndexFields;
+  /** Exclusive: rows with a key after this one. */
+  readonly afterKey?: string;
+  readonly limit: number;
+}
+
+/** One projection's part of a commit: its changed rows (null = delete) and its checkpoint move. */
+export interface ProjectionCommit {
+  readonly projection: string;
+  readonly version: number;
+  readonly from: bigint | undefined;
+  readonly to: bigint;
+  readonly changes: ReadonlyMap<string, ReadModelRow | null>;
+}
+
+/**
+ * Durable read models (DESIGN §6): per projection, rows by key and one checkpoint, changed together in one
+ * transaction, so that the rows always hold exactly the events up to the checkpoint.
+ */
+export interface ReadStore {
+  checkpoint(projection: string): Promise<Checkpoint | undefined>;
+  /** Writes the changed rows (null = delete) and moves the checkpoint from `from` to `to` in ONE transaction.
+   *  Throws CheckpointMovedError (nothing written) when the stored checkpoint is not `from` (another runner moved it). */
+  commit(
+    projection: string,
+    version: number,
+    from: bigint | undefined,
+    to: bigint,
+    changes: ReadonlyMap<string, ReadModelRow | null>,
+  ): Promise<void>;
+  /**
+   * Several projections' commits in ONE transaction (the runner commits a batch of every projection at once, so a
+   * batch costs one durable write, not one per projection). All or nothing: throws CheckpointMovedError naming the
+   * first projection whose checkpoint moved, and writes nothing.
+   */
+  commitMany(commits: readonly ProjectionCommit[]): Promise<void>;
+  get<Doc>(projection: string, key: string): Promise<ReadModelRow<Doc> | undefined>;
+  /** Rows ordered by key, after `afterKey`, matching every given filter field exactly. */
+  list<Doc>(projection: string, query: ListQuery): Promise<ReadModelRow<Doc>[]>;
+  /** Every row of a projection by key, read a page at a time. */
+  rows(projection: string): AsyncIterable<ReadModelRow>;
+  /** Rows and checkpoint gone (rebuild). */
+  reset(projection: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The stored checkpoint is not the one a commit started from: another runner committed or reset in between. */
+export class CheckpointMovedError extends Error {
+  readonly code = 'CHECKPOINT_MOVED';
+  constructor(
+    readonly projection: string,
+    readonly expected: bigint | undefined,
+    readonly actual: Checkpoint | undefined,
+  ) {
+    super(
+      `checkpoint of projection ${projection} is ${actual === undefined ? 'none' : `${actual.position} (version ${actual.version})`}, ` +
+        `expected ${expected === undefined ? 'none' : expected.toString()}`,
+    );
+    this.name = 'CheckpointMovedError';
+  }
+}
+
+/** True when a stored checkpoint is the one a commit of `version` expects to move from. */
+export function checkpointMatches(stored: Checkpoint | undefined, version: number, from: bigint | undefined): boolean {
+  if (stored === undefined) return from === undefined;
+  return from !== undefined && stored.position === from && stored.version === version;
+}
+
+/** The checks every adapter makes before it writes anything; a failure here is a programming fault. */
+export function assertCommit(commit: ProjectionCommit): void {
+  assertProjectionName(commit.projection);
+  if (!Number.isSafeInteger(commit.version) || commit.version < 1) {
+    throw new RangeError(`projection ${commit.projection}: version must be a positive integer, got ${commit.version}`);
+  }
+  if (commit.to < 1n || (commit.from !== undefined && commit.to <= commit.from)) {
+    throw new RangeError(`projection ${commit.projection}: checkpoint must move forwards, from ${commit.from} to ${commit.to}`);
+  }
+  for (const [key, row] of commit.changes) {
+    assertRowKey(key);
+    if (row === null) continue;
+    if (row.key !== key) throw new RangeError(`projection ${commit.projection}: row ${row.key} is filed under key ${key}`);
+    normalizeIndex(row.index);
+  }
+}
+
+export function assertProjectionName(projection: string): void {
+  if (typeof projection !== 'string' || projection.length === 0 || projection.length > MAX_PROJECTION_NAME_CHARS) {
+    throw new RangeError(`a projection name must have 1 to ${MAX_PROJECTION_NAME_CHARS} characters`);
+  }
+}
+
+export function assertRowKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_ROW_KEY_CHARS) {
+    throw new RangeError(`a row key must have 1 to ${MAX_ROW_KEY_CHARS} characters, got ${JSON.stringify(key)}`);
+  }
+}
+
+export function assertListLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new RangeError(`a list limit must be from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
+  }
+}
+
+export interface NormalizedIndex {
+  readonly accountId: string | null;
+  readonly incidentId: string | null;
+  readonly asset: string | null;
+  readonly status: string | null;
+}
+
+/** The index with every field present (null when not applicable), as stores keep and return it. */
+export function normalizeIndex(index: IndexFields | undefined): NormalizedIndex {
+  const normalized = {
+    accountId: index?.accountId ?? null,
+    incidentId: index?.incidentId ?? null,
+    asset: index?.asset ?? null,
+    status: index?.status ?? null,
+  };
+  for (const field of INDEX_FIELD_NAMES) {
+    const value = normalized[field];
+    if (value !== null && (typeof value !== 'string' || value.length > MAX_INDEX_VALUE_CHARS)) {
+      throw new RangeError(`index field ${field} must be a string of at most ${MAX_INDEX_VALUE_CHARS} characters or null`);
+    }
+  }
+  return normalized;
+}
+
+/** True when a row's index matches every field the filter gives. */
+export function matchesFilter(index: NormalizedIndex, filter: IndexFields | undefined): boolean {
+  if (filter === undefined) return true;
+  for (const field of INDEX_FIELD_NAMES) {
+    const wanted = filter[field];
+    if (wanted !== undefined && index[field] !== wanted) return false;
+  }
+  return true;
+}
+
+/**
+ * Orders keys as SQLite's BINARY collation does (by UTF-8 bytes, that is by code point), so that every store pages
+ * in the same order. JavaScript's `<` compares UTF-16 code units, which differs only above U+D7FF.
+ */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(codeUnit: number): number {
+  if (codeUnit < 0xd800) return codeUnit;
+  // Surrogates encode code points above U+FFFF: they rank after every other code unit.
+  return codeUnit <= 0xdfff ? codeUnit + 0x2000 : codeUnit - 0x800;
+}
