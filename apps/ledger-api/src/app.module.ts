@@ -3,6 +3,9 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LedgerModule, type ApiKeyRing, type Clock, type LedgerConfig } from '@app/ledger';
 import { AccountsController } from './controllers/accounts.controller';
+import { AuditController } from './controllers/audit.controller';
+import { ReadsController } from './controllers/reads.controller';
+import { ReadModelsService } from './http/read-models.service';
 import { HealthController } from './controllers/health.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { LedgerExceptionFilter } from './http/exception.filter';
@@ -23,9 +26,10 @@ export class AppModule {
         LedgerModule.forRoot(config, { clock: options.clock }),
         ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 1_000, limit: config.rateLimitPerSecond }] }),
       ],
-      controllers: [AccountsController, PlatformController, HealthController],
+      controllers: [AccountsController, PlatformController, ReadsController, AuditController, HealthController],
       providers: [
         { provide: API_KEY_RING, useValue: options.keyRing },
+        ReadModelsService,
         { provide: APP_FILTER, useClass: LedgerExceptionFilter },
         // Guards run in this order: who is calling (401/403), then how often (429).
         { provide: APP_GUARD, useClass: AccessGuard },

@@ -41,8 +41,8 @@ describe('README walkthrough', () => {
     const settled = await t.service.get('/v1/accounts/alice/balances').expect(200);
     expect(settled.body).toEqual({
       accountId: 'alice',
-      revision: '7',
       balances: { ETH: { available: '1.5', held: '0', withdrawn: '1', deposited: '2.5', reimbursed: '0' } },
+      position: '9',
     });
   });
 

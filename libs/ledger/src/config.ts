@@ -1,4 +1,5 @@
 import type { EventStoreLocation } from '@app/event-store';
+import type { ReadStoreLocation } from '@app/projections';
 import { dirname, isAbsolute, resolve } from 'node:path';
 
 export type Role = 'service' | 'admin' | 'auditor' | 'finance';
@@ -13,6 +14,8 @@ export interface LedgerConfig {
   readonly port: number;
   readonly host: string;
   readonly eventStore: EventStoreLocation;
+  /** Read models and checkpoints: beside a SQLite event store, in the same PostgreSQL database, or as configured. */
+  readonly readStore: ReadStoreLocation;
   /** Null when LEDGER_API_KEYS is unset: keys are then generated on first start and kept hashed in dataDir. */
   readonly apiKeys: readonly ApiKeyConfig[] | null;
   /** Where the ledger keeps its own files (the key file; the SQLite stores by default). */
@@ -108,6 +111,26 @@ function parseLogLevel(raw: string | undefined): Array<(typeof LOG_LEVELS)[numbe
   return LOG_LEVELS.slice(0, index + 1);
 }
 
+/**
+ * LEDGER_READ_STORE: `sqlite:<file>` or `postgres://...`. Unset: `read-models.db` beside a SQLite event store, the
+ * same database for a PostgreSQL event store, and `<data dir>/read-models.db` for EventStoreDB.
+ */
+export function parseReadStoreLocation(raw: string | undefined, eventStore: EventStoreLocation, dataDir: string, cwd = process.cwd()): ReadStoreLocation {
+  if (raw === undefined || raw === '') {
+    if (eventStore.kind === 'postgres') return { kind: 'postgres', url: eventStore.url };
+    return { kind: 'sqlite', path: resolve(eventStore.kind === 'sqlite' ? dirname(eventStore.path) : dataDir, 'read-models.db') };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length);
+    if (path === '' || path === ':memory:' || path.includes('\0')) {
+      throw new ConfigError('LEDGER_READ_STORE', 'needs a file path after "sqlite:", such as sqlite:./data/read-models.db');
+    }
+    return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) return { kind: 'postgres', url: raw };
+  throw new ConfigError('LEDGER_READ_STORE', `must start with sqlite: or postgres:// (got ${JSON.stringify(raw)})`);
+}
+
 function parseDataDir(raw: string | undefined, eventStore: EventStoreLocation, cwd: string): string {
   if (raw !== undefined && raw !== '') {
     if (raw.includes('\0')) throw new ConfigError('LEDGER_DATA_DIR', 'must be a folder path');
@@ -119,12 +142,14 @@ function parseDataDir(raw: string | undefined, eventStore: EventStoreLocation, c
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
+  const dataDir = parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd);
   return {
     port: parsePort(env.PORT),
     host: parseHost(env.HOST),
     eventStore,
+    readStore: parseReadStoreLocation(env.LEDGER_READ_STORE, eventStore, dataDir, cwd),
     apiKeys: parseApiKeys(env.LEDGER_API_KEYS),
-    dataDir: parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd),
+    dataDir,
     rateLimitPerSecond: parseRateLimit(env.LEDGER_RATE_LIMIT_PER_SECOND),
     corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),

@@ -9,12 +9,14 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
+import { ALL_PROJECTIONS, openReadStore, ProjectionRunner, type ReadStore } from '@app/projections';
 import { CLOCK, systemClock, type Clock } from './clock';
 import type { LedgerConfig } from './config';
 import { Ledger } from './ledger';
 import { TwoFactorRevocationJob } from './two-factor-revocation.job';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
+export const READ_STORE = Symbol('READ_STORE');
 
 /** Starts and stops what the ledger runs beside the requests: the revocation job and the store itself. */
 @Injectable()
@@ -23,10 +25,14 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
     private readonly revocations: TwoFactorRevocationJob,
+    private readonly projections: ProjectionRunner,
   ) {}
 
   onApplicationBootstrap(): void {
+    // The projector runs inside the API process: catch up, then follow the log live.
+    this.projections.start();
     // A revocation interrupted by a crash or a shutdown finishes in the background; requests are served meanwhile.
     this.revocations.resumePending().catch((error: unknown) => {
       this.logger.error(`resuming platform-wide 2FA revocations failed: ${String(error)}`);
@@ -38,6 +44,9 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // After the HTTP server closed: no request reads or writes any more. The runner commits its batch first.
+    await this.projections.stop();
+    await this.readStore.close();
     await this.store.close();
     this.logger.log('event store closed');
   }
@@ -53,6 +62,13 @@ export class LedgerModule {
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config.eventStore) },
+        { provide: READ_STORE, useFactory: () => openReadStore(config.readStore) },
+        {
+          provide: ProjectionRunner,
+          useFactory: (store: EventStore, readStore: ReadStore) =>
+            new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, logger: new Logger('Projections') }),
+          inject: [EVENT_STORE, READ_STORE],
+        },
         { provide: Ledger, useFactory: (store: EventStore, clock: Clock) => new Ledger(store, clock), inject: [EVENT_STORE, CLOCK] },
         {
           provide: TwoFactorRevocationJob,
@@ -61,7 +77,7 @@ export class LedgerModule {
         },
         LedgerLifecycle,
       ],
-      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, Ledger, TwoFactorRevocationJob],
+      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, Ledger, TwoFactorRevocationJob, ProjectionRunner],
     };
   }
 }

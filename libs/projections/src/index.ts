@@ -7,3 +7,4 @@ export * from './projection-runner';
 export * from './read-models';
 export * from './queries';
 export * from './replay';
+export * from './read-store-location';

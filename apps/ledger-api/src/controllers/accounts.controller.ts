@@ -1,7 +1,7 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { AccountCommand } from '@app/domain';
-import { Ledger, type AccountBalancesView, type CommandMetadata } from '@app/ledger';
+import { Ledger, type CommandMetadata } from '@app/ledger';
 import type { Response } from 'express';
 import {
   AddressDto,
@@ -195,15 +195,5 @@ export class AccountsController {
   @ApiOperation({ summary: 'Enrol the account in the account protection programme' })
   enrolProtection(@Param('id', IdParamPipe) id: string, @Body() _dto: EmptyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
     return this.send(id, { type: 'EnrolInProtectionProgramme', data: {} }, meta, res);
-  }
-
-  @Get(':id/balances')
-  @Roles('service', 'finance', 'auditor')
-  @ApiOperation({ summary: 'Balances per asset: available, held, withdrawn, deposited, reimbursed' })
-  @ApiResponse({ status: 200, description: 'balances as decimal strings' })
-  async balances(@Param('id', IdParamPipe) id: string): Promise<AccountBalancesView> {
-    const view = await this.ledger.balances(id);
-    if (!view) throw new NotFoundException({ message: 'the account does not exist', code: 'ACCOUNT_NOT_FOUND' });
-    return view;
   }
 }

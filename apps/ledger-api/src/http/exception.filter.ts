@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type Exception
 import { DomainError, type DomainErrorCode } from '@app/domain';
 import { DuplicateEventIdError, EventStoreError, InvalidAppendError } from '@app/event-store';
 import { ConcurrencyConflictError, IdempotencyConflictError, StreamBusyError } from '@app/ledger';
+import { QueryError } from '@app/projections';
 import type { Response } from 'express';
 
 const NOT_FOUND_CODES: ReadonlySet<DomainErrorCode> = new Set(['ACCOUNT_NOT_FOUND', 'WITHDRAWAL_NOT_FOUND', 'INCIDENT_NOT_FOUND']);
@@ -27,6 +28,10 @@ export function toErrorResponse(exception: unknown): ErrorBody {
   }
   if (exception instanceof IdempotencyConflictError || exception instanceof ConcurrencyConflictError) {
     return body(HttpStatus.CONFLICT, exception.message, { code: exception.code });
+  }
+  if (exception instanceof QueryError) {
+    const field = exception.code === 'PAGE_LIMIT_OUT_OF_RANGE' ? 'limit' : exception.code === 'INVALID_CURSOR' ? 'cursor' : 'query';
+    return body(HttpStatus.BAD_REQUEST, 'validation failed', { code: exception.code, errors: [{ field, reasons: [exception.message] }] });
   }
   if (exception instanceof InvalidAppendError) return body(HttpStatus.BAD_REQUEST, exception.message, { code: exception.code });
   if (exception instanceof DuplicateEventIdError) return body(HttpStatus.CONFLICT, exception.message, { code: exception.code });

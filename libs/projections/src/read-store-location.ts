@@ -1,0 +1,16 @@
+import type { ReadStore } from './read-store.port';
+import { openSqliteReadStore } from './sqlite/sqlite-read-store';
+
+/** Where read models and their checkpoints live, from LEDGER_READ_STORE (or derived from the event store). */
+export type ReadStoreLocation =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export async function openReadStore(location: ReadStoreLocation): Promise<ReadStore> {
+  switch (location.kind) {
+    case 'sqlite':
+      return openSqliteReadStore({ path: location.path });
+    case 'postgres':
+      throw new Error('the postgres read store is not available yet; set LEDGER_READ_STORE=sqlite:<file>');
+  }
+}
