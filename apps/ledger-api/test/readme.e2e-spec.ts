@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
 import { startServer, type ServerProcess } from './support/server-process';
 
 const README = join(__dirname, '../../../README.md');
@@ -38,26 +40,57 @@ function normalise(text: string): unknown {
   return JSON.parse(masked);
 }
 
-describe('the README walkthrough, run as written', () => {
+const POSTGRES_ADMIN_URL = process.env.LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function postgresAdmin(sql: string): Promise<boolean> {
+  const client = new PgClient({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query(sql);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+describe.each(['sqlite', 'postgres'] as const)('the README walkthrough, run as written, on %s', (kind) => {
   let dir: string;
-  let server: ServerProcess;
+  let server: ServerProcess | undefined;
+  const database = `ledger_readme_${randomBytes(4).toString('hex')}`;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ledger-readme-'));
-    server = await startServer({ LEDGER_EVENT_STORE: `sqlite:${join(dir, 'data', 'ledger.db')}`, LEDGER_LOG_LEVEL: 'warn' });
+    let store = `sqlite:${join(dir, 'data', 'ledger.db')}`;
+    if (kind === 'postgres') {
+      if (!(await postgresAdmin(`CREATE DATABASE ${database}`))) {
+        console.warn(`README walkthrough on PostgreSQL skipped: no PostgreSQL at ${POSTGRES_ADMIN_URL}`);
+        return;
+      }
+      const url = new URL(POSTGRES_ADMIN_URL);
+      url.pathname = `/${database}`;
+      store = url.toString();
+    }
+    server = await startServer({ LEDGER_EVENT_STORE: store, LEDGER_DATA_DIR: join(dir, 'data'), LEDGER_LOG_LEVEL: 'warn' });
   });
   afterAll(async () => {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    if (server) {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    if (kind === 'postgres') await postgresAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers every command exactly as the README shows', () => {
+    if (!server) return;
+    const running = server;
     const { setup, steps } = walkthrough();
     expect(steps.length).toBeGreaterThanOrEqual(15);
-    const keys = Object.fromEntries([...server.output().matchAll(/export (LEDGER_KEY_[A-Z]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    const keys = Object.fromEntries([...running.output().matchAll(/export (LEDGER_KEY_[A-Z]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
     expect(Object.keys(keys)).toHaveLength(4);
     const script = [
-      ...setup.map((line) => line.replace('http://127.0.0.1:3000', server.url)),
+      ...setup.map((line) => line.replace('http://127.0.0.1:3000', running.url)),
       ...steps.map((step) => `${step.command}\necho\necho '${END}'`),
     ].join('\n');
     const run = spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH ?? '', ...keys }, encoding: 'utf8', timeout: 60_000 });

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { Ledger } from '@app/ledger';
 import { ADDRESS_1, fundedAccount, startTestApp, TEST_KEYS, type TestApp } from './support/test-app';
 
@@ -110,13 +109,7 @@ describe('read models and audit over HTTP', () => {
   it('verifies a clean history, then names the event whose stored data was changed', async () => {
     const clean = await t.auditor.get('/v1/audit/verify').expect(200);
     expect(clean.body.ok).toBe(true);
-    const db = new Database(t.dbPath);
-    try {
-      const row = db.prepare("SELECT position, data FROM events WHERE stream_id = 'account-rc' AND revision = 1").get() as { position: number; data: string };
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace('"10"', '"90"'), row.position);
-    } finally {
-      db.close();
-    }
+    await t.tamperEventData('account-rc', 1, '"10"', '"90"');
     const tampered = await t.auditor.get('/v1/audit/verify').expect(200);
     expect(tampered.body).toMatchObject({ ok: false, firstFailure: { streamId: 'account-rc', revision: '1', reason: 'HASH_MISMATCH' } });
   });

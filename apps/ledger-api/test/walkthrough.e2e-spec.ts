@@ -48,7 +48,7 @@ describe('README walkthrough', () => {
 
   it('serves health and the OpenAPI document', async () => {
     const health = await t.service.get('/health').expect(200);
-    expect(health.body).toMatchObject({ status: 'ok', eventStore: 'sqlite' });
+    expect(health.body).toMatchObject({ status: 'ok', eventStore: t.storeKind });
     const docs = await t.service.get('/docs-json').expect(200);
     expect(Object.keys(docs.body.paths)).toEqual(
       expect.arrayContaining(['/v1/accounts', '/v1/accounts/{id}/withdrawals', '/v1/accounts/{id}/balances', '/v1/platform/withdrawals/halt', '/health']),

@@ -24,6 +24,8 @@ export interface LedgerConfig {
   readonly rateLimitPerSecond: number;
   /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** `inline`: the API process runs the projector; `off`: a separate `ledger project` process does. */
+  readonly projector: 'inline' | 'off';
   /** What the server logs: LEDGER_LOG_LEVEL=error|warn|log|debug (each includes the ones before it). */
   readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
 }
@@ -131,6 +133,12 @@ export function parseReadStoreLocation(raw: string | undefined, eventStore: Even
   throw new ConfigError('LEDGER_READ_STORE', `must start with sqlite: or postgres:// (got ${JSON.stringify(raw)})`);
 }
 
+function parseProjector(raw: string | undefined): 'inline' | 'off' {
+  if (raw === undefined || raw === '' || raw === 'inline') return 'inline';
+  if (raw === 'off') return 'off';
+  throw new ConfigError('LEDGER_PROJECTOR', `must be inline or off (got ${JSON.stringify(raw)})`);
+}
+
 function parseDataDir(raw: string | undefined, eventStore: EventStoreLocation, cwd: string): string {
   if (raw !== undefined && raw !== '') {
     if (raw.includes('\0')) throw new ConfigError('LEDGER_DATA_DIR', 'must be a folder path');
@@ -153,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerSecond: parseRateLimit(env.LEDGER_RATE_LIMIT_PER_SECOND),
     corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),
+    projector: parseProjector(env.LEDGER_PROJECTOR),
   };
 }

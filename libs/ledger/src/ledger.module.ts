@@ -28,11 +28,13 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     private readonly revocations: TwoFactorRevocationJob,
     private readonly projections: ProjectionRunner,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    // The projector runs inside the API process: catch up, then follow the log live.
-    this.projections.start();
+    // By default the projector runs inside the API process (catch up, then follow the log live); with
+    // LEDGER_PROJECTOR=off a separate `ledger project` process keeps the read models and reads only wait for it.
+    if (this.config.projector === 'inline') this.projections.start();
     // A revocation interrupted by a crash or a shutdown finishes in the background; requests are served meanwhile.
     this.revocations.resumePending().catch((error: unknown) => {
       this.logger.error(`resuming platform-wide 2FA revocations failed: ${String(error)}`);

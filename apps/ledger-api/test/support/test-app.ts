@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,8 @@ import type { INestApplication } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { ManualClock, loadConfig, type LedgerConfig, type Role } from '@app/ledger';
 import { DateTime } from 'luxon';
+import Database from 'better-sqlite3';
+import { Client as PgClient } from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 
@@ -38,11 +41,70 @@ export interface TestApp {
   as(role: Role): Client;
   readonly clock: ManualClock;
   readonly store: EventStore;
-  readonly dbPath: string;
+  /** `sqlite` by default; `postgres` when the e2e-postgres jest project runs (LEDGER_E2E_STORE=postgres). */
+  readonly storeKind: 'sqlite' | 'postgres';
+  /** Changes the stored data of one event behind the ledger's back, as a tamperer with database access would. */
+  tamperEventData(streamId: string, revision: number, from: string, to: string): Promise<void>;
   readonly config: LedgerConfig;
   /** The global position of the last event (0n when empty): "nothing appended" compares these. */
   head(): Promise<bigint>;
   close(): Promise<void>;
+}
+
+const POSTGRES_ADMIN_URL = process.env.LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function postgresAdmin(sql: string): Promise<void> {
+  const client = new PgClient({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A store for one test app: a SQLite file in a fresh folder, or a fresh PostgreSQL database. */
+async function freshStore(dir: string): Promise<{
+  kind: 'sqlite' | 'postgres';
+  env: Record<string, string>;
+  tamper: (streamId: string, revision: number, from: string, to: string) => Promise<void>;
+  drop: () => Promise<void>;
+}> {
+  if (process.env.LEDGER_E2E_STORE !== 'postgres') {
+    const dbPath = join(dir, 'ledger.db');
+    return {
+      kind: 'sqlite',
+      env: { LEDGER_EVENT_STORE: `sqlite:${dbPath}` },
+      tamper: async (streamId, revision, from, to) => {
+        const db = new Database(dbPath);
+        try {
+          const row = db.prepare('SELECT position, data FROM events WHERE stream_id = ? AND revision = ?').get(streamId, revision) as { position: number; data: string };
+          db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace(from, to), row.position);
+        } finally {
+          db.close();
+        }
+      },
+      drop: async () => undefined,
+    };
+  }
+  const database = `ledger_e2e_${randomBytes(6).toString('hex')}`;
+  await postgresAdmin(`CREATE DATABASE ${database}`);
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${database}`;
+  return {
+    kind: 'postgres',
+    env: { LEDGER_EVENT_STORE: url.toString() },
+    tamper: async (streamId, revision, from, to) => {
+      const client = new PgClient({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        await client.query('UPDATE events SET data = replace(data, $3, $4) WHERE stream_id = $1 AND revision = $2', [streamId, revision, from, to]);
+      } finally {
+        await client.end();
+      }
+    },
+    drop: () => postgresAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+  };
 }
 
 export const START = DateTime.fromISO('2022-01-18T08:00:00Z', { zone: 'utc' });
@@ -50,9 +112,9 @@ export const START = DateTime.fromISO('2022-01-18T08:00:00Z', { zone: 'utc' });
 /** The real application on a real SQLite file in a fresh temporary folder, with a clock the test moves. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
-  const dbPath = join(dir, 'ledger.db');
+  const backing = await freshStore(dir);
   const apiKeys = Object.entries(TEST_KEYS).map(([role, key]) => `${role}=${key}`).join(',');
-  const config = loadConfig({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: apiKeys, ...env });
+  const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, ...env });
   const clock = new ManualClock(START);
   const app = await createApp(config, { clock, logLevels: false });
   await app.init();
@@ -71,11 +133,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     as: (role) => clients[role],
     clock,
     store,
-    dbPath,
+    storeKind: backing.kind,
+    tamperEventData: backing.tamper,
     config,
     head: async () => (await store.headPosition()) ?? 0n,
     close: async () => {
       await app.close();
+      await backing.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
