@@ -3,6 +3,7 @@ export * from './read-store.port';
 export { InMemoryReadStore } from './in-memory-read-store';
 export { openSqliteReadStore, SqliteReadStore, type SqliteReadStoreOptions, type SqliteReadStoreSettings } from './sqlite/sqlite-read-store';
 export { READ_STORE_SCHEMA_VERSION } from './sqlite/sqlite-read-store-schema';
+export { openPostgresReadStore, PostgresReadStore, DEFAULT_READ_STORE_SCHEMA, type PostgresReadStoreOptions } from './postgres/postgres-read-store';
 export * from './projection-runner';
 export * from './read-models';
 export * from './queries';

@@ -1,4 +1,5 @@
 import type { ReadStore } from './read-store.port';
+import { openPostgresReadStore } from './postgres/postgres-read-store';
 import { openSqliteReadStore } from './sqlite/sqlite-read-store';
 
 /** Where read models and their checkpoints live, from LEDGER_READ_STORE (or derived from the event store). */
@@ -11,6 +12,7 @@ export async function openReadStore(location: ReadStoreLocation): Promise<ReadSt
     case 'sqlite':
       return openSqliteReadStore({ path: location.path });
     case 'postgres':
-      throw new Error('the postgres read store is not available yet; set LEDGER_READ_STORE=sqlite:<file>');
+      // Its own schema (read_models), so that it may share the event store's database without meeting its tables.
+      return openPostgresReadStore({ connectionString: location.url });
   }
 }
