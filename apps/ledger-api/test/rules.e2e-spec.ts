@@ -131,4 +131,29 @@ describe('business rules over HTTP', () => {
     const balances = await t.service.get('/v1/accounts/r-race/balances').expect(200);
     expect(balances.body.balances.ETH).toMatchObject({ available: '0', held: '10' });
   });
+
+  it('decides a protection claim at filing: approved at recorded prices, or denied with every failed condition', async () => {
+    await fundedAccount(t, 'r-claim', '10');
+    await t.service.post('/v1/accounts/r-claim/protection/enrol').send({}).expect(201);
+    await t.service.post('/v1/accounts/r-claim/mfa').send({ enabled: true, transactionTypes: ['withdrawal', 'whitelist', 'transfer', 'trade'] }).expect(201);
+    await t.service.post('/v1/accounts/r-claim/anti-phishing-code').send({}).expect(201);
+    t.clock.advance({ hours: 24 * 30 });
+    await t.admin.post('/v1/prices').send({ asset: 'ETH', usd: '2950' }).expect(201);
+    for (const id of ['w1', 'w2']) {
+      await t.service.post('/v1/accounts/r-claim/withdrawals').send(withdrawal(id)).expect(201);
+      await t.service.post(`/v1/accounts/r-claim/withdrawals/${id}/approve`).send({}).expect(201);
+      await t.service.post(`/v1/accounts/r-claim/withdrawals/${id}/settle`).send({ txHash: TX }).expect(201);
+    }
+    await t.admin.post('/v1/incidents').send({ incidentId: 'inc-claim', title: 'account takeover' }).expect(201);
+    for (const id of ['w1', 'w2']) await t.admin.post(`/v1/accounts/r-claim/withdrawals/${id}/unauthorized`).send({ incidentId: 'inc-claim' }).expect(201);
+    const claim = { policeReportCopyProvided: true, questionnaireCompleted: true, deviceJailbroken: false };
+    await t.service.post('/v1/accounts/r-claim/protection/claims').send({ claimId: 'c1', withdrawalId: 'w1', policeReportReference: 'PR-1', ...claim }).expect(201);
+    await t.service.post('/v1/accounts/r-claim/protection/claims')
+      .send({ claimId: 'c2', withdrawalId: 'w2', policeReportReference: null, ...claim, deviceJailbroken: true }).expect(201);
+    const claims = await t.finance.get('/v1/protection-claims?accountId=r-claim').expect(200);
+    const byId = Object.fromEntries(claims.body.items.map((row: { claimId: string }) => [row.claimId, row]));
+    expect(byId.c1).toMatchObject({ status: 'approved', payoutUsd: '2950' });
+    expect(byId.c2).toMatchObject({ status: 'denied', reasons: ['NO_POLICE_REPORT', 'DEVICE_JAILBROKEN'] });
+    await expectRefusal('/v1/accounts/r-claim/protection/claims', { claimId: 'c3', withdrawalId: 'w1', policeReportReference: 'PR-1', ...claim }, 'PROTECTION_WITHDRAWAL_ALREADY_CLAIMED');
+  });
 });

@@ -28,6 +28,17 @@ export class UsageError extends Error {
 }
 
 /**
+ * The arguments are fine but the configuration forbids the command (`keys` while LEDGER_API_KEYS is set): a usage
+ * exit whose message explains what to change, without the usage text, which would not help.
+ */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
+/**
  * An option value commander should refuse. Commander recognises the code, prefixes the message with the option's
  * name and exits through the usage path (see main.ts), as for any other bad option.
  */

@@ -1,7 +1,7 @@
 import type { EventStore } from '@app/event-store';
 import { ConfigError, type LedgerConfig } from '@app/ledger';
 import { CommandRunner, Option } from 'nest-commander';
-import { exitCodeForSignal, ExitCode, messageOf, OutputClosedError, UsageError } from './cli-errors';
+import { exitCodeForSignal, ExitCode, messageOf, OutputClosedError, RefusedError, UsageError } from './cli-errors';
 import { Interruption } from './interruption';
 import { openConfiguredStore, type OpenedStore, type StoreAccess } from './open-store';
 import { StreamLineSink, type LineSink } from './output';
@@ -36,7 +36,7 @@ export interface CommandContext {
  * to exit codes and messages without stack traces (see cli-errors.ts).
  */
 export abstract class LedgerCommand<Options> extends CommandRunner {
-  /** Override with 'create' in a command that may start a new ledger. */
+  /** Override with 'create' in a command that may start a new ledger, 'none' in one that needs the configuration only. */
   protected readonly storeAccess: StoreAccess = 'existing';
 
   protected abstract parseOptions(params: readonly string[], raw: Readonly<Record<string, unknown>>): Options;
@@ -105,17 +105,26 @@ export abstract class LedgerCommand<Options> extends CommandRunner {
 
   /** Prints why the command failed (stderr; also stdout as JSON with --json) and returns the exit code. */
   private fail(error: unknown, json: boolean, interruptedBy: NodeJS.Signals | undefined): number {
-    const name = `ledger ${this.command.name()}`;
+    const name = this.commandPath();
     if (interruptedBy !== undefined) return this.printFailure('interrupted', `${name}: stopped by ${interruptedBy}`, exitCodeForSignal(interruptedBy), json);
     // The reader went away (`| head`): nobody is left to tell, so exit as a program killed by SIGPIPE would.
     if (error instanceof OutputClosedError) return exitCodeForSignal('SIGPIPE');
     if (error instanceof ConfigError) return this.printFailure('config', error.message, ExitCode.USAGE, json);
+    if (error instanceof RefusedError) return this.printFailure('refused', `${name}: ${error.message}`, ExitCode.USAGE, json);
     if (error instanceof UsageError) {
       const code = this.printFailure('usage', `error: ${error.message}`, ExitCode.USAGE, json);
       this.command.outputHelp({ error: true });
       return code;
     }
     return this.printFailure('fault', `${name} failed: ${messageOf(error)}`, ExitCode.FAULT, json);
+  }
+
+  /** `ledger verify`, or `ledger keys create` for a sub-command. */
+  private commandPath(): string {
+    const names: string[] = [];
+    // The root program has no parent; every command under it does.
+    for (let command: CommanderCommand | null = this.command; command?.parent != null; command = command.parent) names.unshift(command.name());
+    return ['ledger', ...names].join(' ');
   }
 
   private printFailure(kind: string, message: string, code: number, json: boolean): number {

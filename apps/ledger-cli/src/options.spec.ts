@@ -1,6 +1,6 @@
 import { MAX_STREAM_ID_CHARS } from '@app/event-store';
 import { InvalidOptionValueError } from './cli-errors';
-import { bigintOption, flagOption, parsePosition, parseStreamId, stringOption } from './options';
+import { bigintOption, flagOption, parsePosition, parseProjectionName, parseStreamId, PROJECTION_NAMES, stringOption } from './options';
 
 describe('command-line option values', () => {
   it('reads a position as a whole decimal number and refuses anything else as commander refuses a bad value', () => {
@@ -26,5 +26,13 @@ describe('command-line option values', () => {
     expect(flagOption(raw, 'all')).toBe(true);
     expect(flagOption(raw, 'json')).toBe(false);
     expect(bigintOption(raw, 'fromPosition')).toBe(5n);
+  });
+
+  it('accepts the read models the ledger serves as --projection, and lists them when the name is unknown', () => {
+    expect(PROJECTION_NAMES).toEqual(['balances', 'incident-ledger', 'loss-totals', 'reimbursements', 'protection-claims']);
+    expect(parseProjectionName('loss-totals')).toBe('loss-totals');
+    for (const bad of ['', 'Balances', 'balance', 'all']) {
+      expect(() => parseProjectionName(bad)).toThrow(new InvalidOptionValueError(`must be one of ${PROJECTION_NAMES.join(', ')} (got ${JSON.stringify(bad)})`));
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { MAX_STREAM_ID_CHARS } from '@app/event-store';
+import { ALL_PROJECTIONS } from '@app/projections';
 import { InvalidOptionValueError } from './cli-errors';
 
 /** Typed reads of the options commander parsed: each @Option method has already validated its value. */
@@ -30,6 +31,16 @@ export function parsePosition(value: string): bigint {
 export function parseStreamId(value: string): string {
   if (value === '' || value.length > MAX_STREAM_ID_CHARS) {
     throw new InvalidOptionValueError(`must be a stream id of 1 to ${MAX_STREAM_ID_CHARS} characters, such as account-alice`);
+  }
+  return value;
+}
+
+/** The names `--projection` accepts: the read models the ledger serves (DESIGN §6). */
+export const PROJECTION_NAMES: readonly string[] = ALL_PROJECTIONS.map((projection) => projection.name);
+
+export function parseProjectionName(value: string): string {
+  if (!PROJECTION_NAMES.includes(value)) {
+    throw new InvalidOptionValueError(`must be one of ${PROJECTION_NAMES.join(', ')} (got ${JSON.stringify(value)})`);
   }
   return value;
 }

@@ -1,46 +1,18 @@
-import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJsonl, openSqliteEventStore, type EventToAppend } from '@app/event-store';
-import { freshCommand, Ledger, systemClock, type Actor } from '@app/ledger';
+import type { Actor } from '@app/ledger';
 import { requireCliBuild, runCli } from './support/cli-process';
+import { SEEDED_EVENTS, seedLedger, withSqliteFile } from './support/ledger-files';
 
+/** The actor of the filler events. */
 const actor: Actor = { id: 'seed', role: 'service' };
-
-/** alice: opened, 4836.26 ETH, 443.93 BTC (revisions 0-2); bob: opened, 66200 USDC (revisions 0-1). */
-async function seedLedger(path: string): Promise<void> {
-  const store = openSqliteEventStore({ path });
-  try {
-    const ledger = new Ledger(store, systemClock);
-    for (const accountId of ['alice', 'bob']) {
-      await ledger.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(actor));
-    }
-    const deposit = (depositId: string, asset: 'ETH' | 'BTC' | 'USDC', amount: string) =>
-      ({ type: 'DepositFunds', data: { depositId, asset, amount } }) as const;
-    await ledger.executeAccount('alice', deposit('d1', 'ETH', '4836.26'), freshCommand(actor));
-    await ledger.executeAccount('bob', deposit('d2', 'USDC', '66200'), freshCommand(actor));
-    await ledger.executeAccount('alice', deposit('d3', 'BTC', '443.93'), freshCommand(actor));
-  } finally {
-    await store.close();
-  }
-}
-
-const SEEDED_EVENTS = 5;
-
-function withFile<T>(path: string, use: (db: Database.Database) => T): T {
-  const db = new Database(path, { fileMustExist: true });
-  try {
-    return use(db);
-  } finally {
-    db.close();
-  }
-}
 
 /** Changes one digit of alice's ETH deposit amount, keeping the JSON valid; returns the event's position. */
 function tamperAliceDeposit(path: string): number {
-  return withFile(path, (db) => {
+  return withSqliteFile(path, (db) => {
     const row = db
       .prepare<[], { position: number; data: string }>("SELECT position, data FROM events WHERE stream_id = 'account-alice' AND revision = 1")
       .get()!;
@@ -123,7 +95,7 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
   });
 
   it('export: an event whose JSON was broken exits 3 naming its position, and leaves no output file', async () => {
-    withFile(dbPath, (db) => db.prepare("UPDATE events SET data = '{\"amount\":' WHERE position = 4").run());
+    withSqliteFile(dbPath, (db) => db.prepare("UPDATE events SET data = '{\"amount\":' WHERE position = 4").run());
     const out = join(dir, 'all.jsonl');
     const run = await runCli(['export', '--all', '--out', out], env);
     expect(run.code).toBe(3);

@@ -1,4 +1,5 @@
 import {
+  ASSET_CODES,
   accountDecider,
   accountStream,
   formatAmount,
@@ -50,6 +51,8 @@ export interface AccountBalancesView {
   readonly balances: Partial<Record<AssetCode, AssetBalanceView>>;
 }
 
+const NO_PRICES: ReadonlyMap<AssetCode, bigint> = new Map();
+
 /** The incident a command names, if any: it is loaded fresh so that a closed incident is seen as closed. */
 function incidentIdOf(command: AccountCommand | PlatformCommand): string | null {
   switch (command.type) {
@@ -93,7 +96,7 @@ export class Ledger {
       repository: this.accounts,
       command,
       metadata,
-      context: (now) => this.accountContext(now, incidentIdOf(command)),
+      context: (now) => this.accountContext(now, incidentIdOf(command), command.type === 'FileProtectionClaim'),
     });
   }
 
@@ -154,8 +157,22 @@ export class Ledger {
     return { accountId: state.accountId, revision: revision.toString(), balances };
   }
 
-  private async accountContext(now: DateTime, incidentId: string | null): Promise<AccountDecisionContext> {
-    const [platform, incident] = await Promise.all([this.platformView(), incidentId ? this.incidentView(incidentId) : null]);
-    return { now, platform, incident };
+  private async accountContext(now: DateTime, incidentId: string | null, needsPrices: boolean): Promise<AccountDecisionContext> {
+    const [platform, incident, prices] = await Promise.all([
+      this.platformView(),
+      incidentId ? this.incidentView(incidentId) : null,
+      needsPrices ? this.latestPrices() : NO_PRICES,
+    ]);
+    return { now, platform, incident, prices };
+  }
+
+  /** The latest recorded USD price of every asset that has one (rule 8 values a protection claim at it). */
+  private async latestPrices(): Promise<ReadonlyMap<AssetCode, bigint>> {
+    const prices = new Map<AssetCode, bigint>();
+    for (const asset of ASSET_CODES) {
+      const latest = (await this.prices.load(priceStream(asset), { refresh: true })).state.latest;
+      if (latest) prices.set(asset, latest.usdE8);
+    }
+    return prices;
   }
 }

@@ -241,6 +241,9 @@ export class ProjectionRunner {
       events.push(event);
     }
     const drained = passedTarget || events.length < this.batchSize;
+    // A synchronous store (SQLite) never yields inside readAll: give timers, signals and, in the API process, HTTP
+    // requests their turn once per batch, so a long catch-up never starves them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     return { events, end: drained ? target : events[events.length - 1]!.position };
   }
 

@@ -8,6 +8,7 @@ import {
   DepositDto,
   EmptyDto,
   EnrolTwoFactorDto,
+  FileProtectionClaimDto,
   OpenAccountDto,
   ReasonDto,
   ReimburseDto,
@@ -195,5 +196,14 @@ export class AccountsController {
   @ApiOperation({ summary: 'Enrol the account in the account protection programme' })
   enrolProtection(@Param('id', IdParamPipe) id: string, @Body() _dto: EmptyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
     return this.send(id, { type: 'EnrolInProtectionProgramme', data: {} }, meta, res);
+  }
+
+  @Post(':id/protection/claims')
+  @Roles('service')
+  @ApiOperation({ summary: 'File a protection programme claim; decided at once (approved with a capped payout, or denied with every reason)' })
+  fileClaim(@Param('id', IdParamPipe) id: string, @Body() dto: FileProtectionClaimDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+    const { claimId, withdrawalId, policeReportReference, policeReportCopyProvided, questionnaireCompleted, deviceJailbroken } = dto;
+    const data = { claimId, withdrawalId, policeReportReference, policeReportCopyProvided, questionnaireCompleted, deviceJailbroken };
+    return this.send(id, { type: 'FileProtectionClaim', data }, meta, res);
   }
 }

@@ -1,6 +1,6 @@
 import { TRANSACTION_TYPES, TWO_FACTOR_METHODS, type TransactionType, type TwoFactorMethod, type AssetCode } from '@app/domain';
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { IsAsset, IsLedgerId, IsPositiveAmountOf, IsText } from './validators';
 
 /** Blockchain addresses and memo tags: bounded, no spaces, no control characters. */
@@ -85,4 +85,19 @@ export class SetMfaDto {
   @ArrayUnique({ message: '$property must not repeat a type' })
   @IsIn(TRANSACTION_TYPES, { each: true, message: `each of $property must be one of ${TRANSACTION_TYPES.join(', ')}` })
   transactionTypes!: TransactionType[];
+}
+
+export class FileProtectionClaimDto {
+  @IsLedgerId('claim-1') claimId!: string;
+  @IsLedgerId('wd-1') withdrawalId!: string;
+
+  @ApiProperty({ example: 'PR-2022-0316-118', nullable: true, description: 'the police report reference, or null when none was filed' })
+  @ValidateIf((_object, value) => value !== null)
+  @IsString({ message: '$property must be a string or null' })
+  @Matches(/^[A-Za-z0-9/ ._-]{1,64}$/, { message: '$property must be 1 to 64 of letters, digits, space, / . _ -' })
+  policeReportReference!: string | null;
+
+  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) policeReportCopyProvided!: boolean;
+  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) questionnaireCompleted!: boolean;
+  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) deviceJailbroken!: boolean;
 }

@@ -23,10 +23,20 @@ export interface CliRun {
 export interface CliRunOptions {
   /** Called once the first bytes reach stdout, with the child's pid (to signal it mid-run). */
   readonly onFirstOutput?: (pid: number) => void;
+  /** Called with every chunk written to stderr so far (to wait for a message). */
+  readonly onStderr?: (stderrSoFar: string) => void;
+  /** Milliseconds before the child is killed as hung; CLI_TIMEOUT_MS when absent. */
+  readonly timeoutMs?: number;
 }
 
-/** Runs the built CLI as `npm run ledger -- <args>` runs it, with only the environment given (no LEDGER_* leaks in). */
-export async function runCli(args: readonly string[], env: Record<string, string>, options: CliRunOptions = {}): Promise<CliRun> {
+/** A CLI process that is running: its pid, to signal it, and how it ended. */
+export interface CliProcess {
+  readonly pid: number;
+  readonly exited: Promise<CliRun>;
+}
+
+/** Starts the built CLI as `npm run ledger -- <args>` runs it, with only the environment given (no LEDGER_* leaks in). */
+export function startCli(args: readonly string[], env: Record<string, string>, options: CliRunOptions = {}): CliProcess {
   requireCliBuild();
   const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -38,9 +48,22 @@ export async function runCli(args: readonly string[], env: Record<string, string
     if (stdout.length === 0 && child.pid !== undefined) options.onFirstOutput?.(child.pid);
     stdout.push(chunk);
   });
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
-  const code = await new Promise<number | string>((resolve) => child.once('close', (exitCode, signal) => resolve(exitCode ?? signal ?? -1)));
-  clearTimeout(killer);
-  return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr.push(chunk);
+    options.onStderr?.(Buffer.concat(stderr).toString('utf8'));
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? CLI_TIMEOUT_MS);
+  const exited = new Promise<number | string>((resolve) => child.once('close', (exitCode, signal) => resolve(exitCode ?? signal ?? -1))).then(
+    (code) => {
+      clearTimeout(killer);
+      return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+    },
+  );
+  if (child.pid === undefined) throw new Error(`the CLI did not start: ${CLI_ENTRY}`);
+  return { pid: child.pid, exited };
+}
+
+/** Runs the built CLI to its end. */
+export async function runCli(args: readonly string[], env: Record<string, string>, options: CliRunOptions = {}): Promise<CliRun> {
+  return startCli(args, env, options).exited;
 }

@@ -30,6 +30,22 @@ export type CancelWithdrawal = Command<'CancelWithdrawal', { withdrawalId: strin
 export type ReportUnauthorizedWithdrawal = Command<'ReportUnauthorizedWithdrawal', { withdrawalId: string; incidentId: string }>;
 export type Reimburse = Command<'Reimburse', { reimbursementId: string; incidentId: string; asset: AssetCode; amount: Amount }>;
 export type EnrolInProtectionProgramme = Command<'EnrolInProtectionProgramme', Record<string, never>>;
+/**
+ * Rule 8: a claim under the account protection programme for one unauthorized withdrawal that became a loss. It is
+ * decided when it is filed (ProtectionClaimFiled, then ProtectionClaimApproved or ProtectionClaimDenied).
+ */
+export type FileProtectionClaim = Command<
+  'FileProtectionClaim',
+  {
+    claimId: string;
+    withdrawalId: string;
+    /** The police report's reference number; null (or blank) when none was given. */
+    policeReportReference: string | null;
+    policeReportCopyProvided: boolean;
+    questionnaireCompleted: boolean;
+    deviceJailbroken: boolean;
+  }
+>;
 
 export type AccountCommand =
   | OpenAccount
@@ -48,6 +64,7 @@ export type AccountCommand =
   | CancelWithdrawal
   | ReportUnauthorizedWithdrawal
   | Reimburse
-  | EnrolInProtectionProgramme;
+  | EnrolInProtectionProgramme
+  | FileProtectionClaim;
 
 export type AccountCommandType = AccountCommand['type'];

@@ -1,5 +1,7 @@
 import type { DateTime } from 'luxon';
 import { formatAmount, toMinor } from '../money/amount';
+import type { AssetCode } from '../money/assets';
+import { valueUsdCents } from '../money/valuation';
 import type { IncidentView } from '../incident/incident.decider';
 import type { PlatformView } from '../platform/platform.decider';
 import { assertNever, invariant } from '../shared/assert';
@@ -17,12 +19,20 @@ import {
   type TwoFactorToken,
   type Withdrawal,
 } from './account.state';
+import { PROTECTION_PROGRAMME_START, protectionDenialReasons, protectionPayout } from './protection';
+
+export * from './protection';
 
 export interface AccountDecisionContext {
   readonly now: DateTime;
   readonly platform: PlatformView;
   /** The incident the command names (unauthorized report, reimbursement), loaded by the handler. */
   readonly incident: IncidentView | null;
+  /**
+   * The latest recorded USD price of each asset, in 10^-8 USD (see prices/price.decider.ts), loaded by the handler
+   * from the prices-{asset} streams for the commands that value money (FileProtectionClaim); empty for the others.
+   */
+  readonly prices: ReadonlyMap<AssetCode, bigint>;
 }
 
 type Decision = AccountEvent[];
@@ -116,7 +126,7 @@ function applyPlatformRevocation(cmd: C.ApplyPlatformTwoFactorRevocation, state:
 
 function setAntiPhishingCode(state: AccountState, ctx: AccountDecisionContext): Decision {
   requireOpen(state);
-  // Changing the code restarts the 21-day clock of the protection programme, so it is recorded each time.
+  // Every change is recorded; the protection programme's 21 days count from the first (see protection.ts).
   return [event('AntiPhishingCodeSet', { setAt: toIso(ctx.now) })];
 }
 
@@ -254,6 +264,35 @@ function enrolInProtection(state: AccountState, ctx: AccountDecisionContext): De
 }
 
 /**
+ * Rule 8: a claim is refused outright (nothing recorded) when it cannot be a claim at all; otherwise it is filed and
+ * decided at once, and a denial names every condition it fails.
+ */
+function fileProtectionClaim(cmd: C.FileProtectionClaim, state: AccountState, ctx: AccountDecisionContext): Decision {
+  requireOpen(state);
+  const { claimId, withdrawalId, policeReportReference, policeReportCopyProvided, questionnaireCompleted, deviceJailbroken } = cmd.data;
+  const declaration = { policeReportReference, policeReportCopyProvided, questionnaireCompleted, deviceJailbroken };
+  if (ctx.now < PROTECTION_PROGRAMME_START) throw domainError('PROTECTION_PROGRAMME_NOT_STARTED', `it starts ${toIso(PROTECTION_PROGRAMME_START)}`);
+  if (!state.protectionEnrolledAt) throw domainError('PROTECTION_NOT_ENROLLED');
+  if (state.protectionClaims.has(claimId)) throw domainError('PROTECTION_CLAIM_ALREADY_FILED', claimId);
+  const withdrawal = requireWithdrawal(state, withdrawalId);
+  if (withdrawal.unauthorized?.outcome !== 'loss') throw domainError('WITHDRAWAL_NOT_UNAUTHORIZED', withdrawalId);
+  const earlierClaim = state.claimedWithdrawals.get(withdrawalId);
+  if (earlierClaim !== undefined) throw domainError('PROTECTION_WITHDRAWAL_ALREADY_CLAIMED', `${withdrawalId} by claim ${earlierClaim}`);
+  const priceE8 = ctx.prices.get(withdrawal.asset);
+  if (priceE8 === undefined) throw domainError('PRICE_NOT_RECORDED', withdrawal.asset);
+
+  const at = toIso(ctx.now);
+  const filed = event('ProtectionClaimFiled', { claimId, withdrawalId, ...declaration, filedAt: at });
+  const reasons = protectionDenialReasons(state, withdrawal, declaration);
+  if (reasons.length > 0) return [filed, event('ProtectionClaimDenied', { claimId, withdrawalId, reasons, decidedAt: at })];
+  const claimedUsdCents = valueUsdCents(withdrawal.asset, withdrawal.amountMinor, priceE8);
+  const { payoutUsdCents, capped } = protectionPayout(state, claimedUsdCents);
+  const claimedUsd = formatAmount('USD', claimedUsdCents);
+  const payoutUsd = formatAmount('USD', payoutUsdCents);
+  return [filed, event('ProtectionClaimApproved', { claimId, withdrawalId, claimedUsd, payoutUsd, capped, decidedAt: at })];
+}
+
+/**
  * Decides an account command against the account's state and the platform's. Pure: throws a DomainError to
  * refuse, returns the events to append otherwise. Only the platform revocation job may return no event.
  */
@@ -276,6 +315,7 @@ export function decideAccount(command: C.AccountCommand, state: AccountState, ct
     case 'ReportUnauthorizedWithdrawal': return reportUnauthorized(command, state, ctx);
     case 'Reimburse': return reimburse(command, state, ctx);
     case 'EnrolInProtectionProgramme': return enrolInProtection(state, ctx);
+    case 'FileProtectionClaim': return fileProtectionClaim(command, state, ctx);
     default: return assertNever(command);
   }
 }

@@ -3,7 +3,7 @@ import { toMinor } from '../money/amount';
 import type { AssetCode } from '../money/assets';
 import { assertNever, invariant } from '../shared/assert';
 import { fromIso } from '../shared/time';
-import type { AccountEvent, TransactionType, TwoFactorMethod, UnauthorizedOutcome } from './account.events';
+import { TRANSACTION_TYPES, type AccountEvent, type TransactionType, type TwoFactorMethod, type UnauthorizedOutcome } from './account.events';
 
 export interface AssetBalance {
   readonly depositedMinor: bigint;
@@ -44,12 +44,25 @@ export interface Withdrawal {
   readonly requestedAt: DateTime;
   readonly status: WithdrawalStatus;
   readonly unauthorized: { readonly incidentId: string; readonly outcome: UnauthorizedOutcome } | null;
+  /** Whether MFA covered every transaction type when the withdrawal was requested (rule 8 looks back to then). */
+  readonly mfaOnAllTransactionTypes: boolean;
 }
 
 /** What one incident cost one account in one asset, and how much of it has been paid back. */
 export interface IncidentLoss {
   readonly lostMinor: bigint;
   readonly reimbursedMinor: bigint;
+}
+
+export type ProtectionClaimStatus = 'filed' | 'approved' | 'denied';
+
+/** A protection claim as the account knows it (rule 8): enough to refuse a reused id and to apply the cap. */
+export interface ProtectionClaim {
+  readonly claimId: string;
+  readonly withdrawalId: string;
+  readonly status: ProtectionClaimStatus;
+  /** What the programme pays (approved claims only; 0 otherwise). */
+  readonly payoutUsdCents: bigint;
 }
 
 export interface AccountState {
@@ -63,9 +76,20 @@ export interface AccountState {
   /** Keyed by incident id, then asset. */
   readonly losses: ReadonlyMap<string, ReadonlyMap<AssetCode, IncidentLoss>>;
   readonly reimbursementIds: ReadonlySet<string>;
+  /** When the anti-phishing code was last set or changed. */
   readonly antiPhishingCodeSetAt: DateTime | null;
+  /** When it was first set: the protection programme's 21 days count from here (rule 8). */
+  readonly antiPhishingCodeFirstSetAt: DateTime | null;
   readonly mfaTransactionTypes: ReadonlySet<TransactionType>;
+  /** Since when MFA has covered every transaction type without a gap; null while it does not. */
+  readonly mfaOnAllTransactionTypesSince: DateTime | null;
   readonly protectionEnrolledAt: DateTime | null;
+  /** Keyed by claim id. */
+  readonly protectionClaims: ReadonlyMap<string, ProtectionClaim>;
+  /** Withdrawal id to the claim filed for it: a withdrawal is claimed at most once. */
+  readonly claimedWithdrawals: ReadonlyMap<string, string>;
+  /** The sum of every approved payout of this account, for the programme's cap. */
+  readonly approvedPayoutUsdCents: bigint;
 }
 
 export function initialAccountState(): AccountState {
@@ -79,8 +103,13 @@ export function initialAccountState(): AccountState {
     losses: new Map(),
     reimbursementIds: new Set(),
     antiPhishingCodeSetAt: null,
+    antiPhishingCodeFirstSetAt: null,
     mfaTransactionTypes: new Set(),
+    mfaOnAllTransactionTypesSince: null,
     protectionEnrolledAt: null,
+    protectionClaims: new Map(),
+    claimedWithdrawals: new Map(),
+    approvedPayoutUsdCents: 0n,
   };
 }
 
@@ -148,6 +177,25 @@ function changeLoss(state: AccountState, incidentId: string, asset: AssetCode, c
   return { ...state, losses: withEntry(state.losses, incidentId, perAsset) };
 }
 
+function coversAllTransactionTypes(types: ReadonlySet<TransactionType>): boolean {
+  return TRANSACTION_TYPES.every((type) => types.has(type));
+}
+
+/** MFA settings change: the set of covered types, and since when (if at all) it covers every type. */
+function changeMfa(state: AccountState, types: readonly TransactionType[], enabled: boolean, at: string): AccountState {
+  const mfaTransactionTypes = setTransactionTypes(state.mfaTransactionTypes, types, enabled);
+  const coversAll = coversAllTransactionTypes(mfaTransactionTypes);
+  const since = coversAll ? (state.mfaOnAllTransactionTypesSince ?? fromIso(at)) : null;
+  return { ...state, mfaTransactionTypes, mfaOnAllTransactionTypesSince: since };
+}
+
+function claimOf(state: AccountState, claimId: string): ProtectionClaim {
+  const claim = state.protectionClaims.get(claimId);
+  invariant(claim, `decision on unknown protection claim ${claimId} of account ${state.accountId}`);
+  invariant(claim.status === 'filed', `protection claim ${claimId} decided twice`);
+  return claim;
+}
+
 function setTransactionTypes(current: ReadonlySet<TransactionType>, types: readonly TransactionType[], enabled: boolean): Set<TransactionType> {
   const next = new Set(current);
   for (const type of types) {
@@ -176,12 +224,14 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       invariant(token, `revocation of unknown token ${event.data.tokenId}`);
       return { ...state, tokens: withEntry(state.tokens, token.tokenId, { ...token, revoked: true }) };
     }
-    case 'AntiPhishingCodeSet':
-      return { ...state, antiPhishingCodeSetAt: fromIso(event.data.setAt) };
+    case 'AntiPhishingCodeSet': {
+      const setAt = fromIso(event.data.setAt);
+      return { ...state, antiPhishingCodeSetAt: setAt, antiPhishingCodeFirstSetAt: state.antiPhishingCodeFirstSetAt ?? setAt };
+    }
     case 'MfaEnabled':
-      return { ...state, mfaTransactionTypes: setTransactionTypes(state.mfaTransactionTypes, event.data.transactionTypes, true) };
+      return changeMfa(state, event.data.transactionTypes, true, event.data.enabledAt);
     case 'MfaDisabled':
-      return { ...state, mfaTransactionTypes: setTransactionTypes(state.mfaTransactionTypes, event.data.transactionTypes, false) };
+      return changeMfa(state, event.data.transactionTypes, false, event.data.disabledAt);
     case 'AddressWhitelisted': {
       const { asset, address, withdrawableFrom } = event.data;
       const entry: WhitelistedAddress = { asset, address, withdrawableFrom: fromIso(withdrawableFrom) };
@@ -204,6 +254,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         requestedAt: fromIso(requestedAt),
         status: 'requested',
         unauthorized: null,
+        mfaOnAllTransactionTypes: state.mfaOnAllTransactionTypesSince !== null,
       };
       const held = changeBalance(state, asset, { heldMinor: amountMinor });
       return { ...held, withdrawals: withEntry(state.withdrawals, withdrawalId, withdrawal) };
@@ -237,11 +288,31 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
     }
     case 'ProtectionProgrammeEnrolled':
       return { ...state, protectionEnrolledAt: fromIso(event.data.enrolledAt) };
-    case 'ProtectionClaimFiled':
-    case 'ProtectionClaimApproved':
-    case 'ProtectionClaimDenied':
-      // Protection claims are decided by the protection programme (rule 8); they do not move balances.
-      return state;
+    // Protection claims (rule 8) never move balances: finance pays approved claims outside the ledger.
+    case 'ProtectionClaimFiled': {
+      const { claimId, withdrawalId } = event.data;
+      invariant(!state.protectionClaims.has(claimId), `protection claim ${claimId} filed twice`);
+      const claim: ProtectionClaim = { claimId, withdrawalId, status: 'filed', payoutUsdCents: 0n };
+      return {
+        ...state,
+        protectionClaims: withEntry(state.protectionClaims, claimId, claim),
+        claimedWithdrawals: withEntry(state.claimedWithdrawals, withdrawalId, claimId),
+      };
+    }
+    case 'ProtectionClaimApproved': {
+      const claim = claimOf(state, event.data.claimId);
+      const payoutUsdCents = toMinor('USD', event.data.payoutUsd);
+      const approved: ProtectionClaim = { ...claim, status: 'approved', payoutUsdCents };
+      return {
+        ...state,
+        protectionClaims: withEntry(state.protectionClaims, claim.claimId, approved),
+        approvedPayoutUsdCents: state.approvedPayoutUsdCents + payoutUsdCents,
+      };
+    }
+    case 'ProtectionClaimDenied': {
+      const claim = claimOf(state, event.data.claimId);
+      return { ...state, protectionClaims: withEntry(state.protectionClaims, claim.claimId, { ...claim, status: 'denied' }) };
+    }
     default:
       return assertNever(event);
   }

@@ -43,6 +43,8 @@ export const DOMAIN_ERROR_MESSAGES = {
   PROTECTION_CLAIM_NOT_FOUND: 'the account has no protection claim with this id',
   PROTECTION_CLAIM_ALREADY_DECIDED: 'the protection claim is already decided',
   WITHDRAWAL_NOT_UNAUTHORIZED: 'the withdrawal is not reported as an unauthorized loss',
+  PROTECTION_WITHDRAWAL_ALREADY_CLAIMED: 'a protection claim for this withdrawal is already filed',
+  PRICE_NOT_RECORDED: 'no USD price is recorded for the asset, so the claim cannot be valued',
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_MESSAGES;

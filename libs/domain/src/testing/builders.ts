@@ -109,6 +109,46 @@ export const mfaEnabled = (transactionTypes: AE.TransactionType[], enabledAt = E
 export const protectionEnrolled = (enrolledAt = EARLY): AE.ProtectionProgrammeEnrolled =>
   event('ProtectionProgrammeEnrolled', { enrolledAt: iso(enrolledAt) });
 
+export const mfaDisabled = (transactionTypes: AE.TransactionType[], disabledAt: string): AE.MfaDisabled =>
+  event('MfaDisabled', { transactionTypes, disabledAt: iso(disabledAt) });
+
+export const antiPhishingCodeSet = (setAt = EARLY): AE.AntiPhishingCodeSet => event('AntiPhishingCodeSet', { setAt: iso(setAt) });
+
+/** What a customer declares with a protection claim; by default everything the programme asks for. */
+export interface ClaimFields {
+  claimId?: string;
+  withdrawalId?: string;
+  policeReportReference?: string | null;
+  policeReportCopyProvided?: boolean;
+  questionnaireCompleted?: boolean;
+  deviceJailbroken?: boolean;
+}
+
+const claimDefaults = (fields: ClaimFields) => ({
+  claimId: 'claim-1',
+  withdrawalId: 'w-1',
+  policeReportReference: 'PR-2022-0001',
+  policeReportCopyProvided: true,
+  questionnaireCompleted: true,
+  deviceJailbroken: false,
+  ...fields,
+});
+
+export const claimFiled = (fields: ClaimFields = {}, filedAt = '2022-03-20T12:00Z'): AE.ProtectionClaimFiled =>
+  event('ProtectionClaimFiled', { ...claimDefaults(fields), filedAt: iso(filedAt) });
+
+export const claimApproved = (
+  fields: { claimId?: string; withdrawalId?: string; claimedUsd: Amount; payoutUsd: Amount; capped?: boolean },
+  decidedAt = '2022-03-20T12:00Z',
+): AE.ProtectionClaimApproved =>
+  event('ProtectionClaimApproved', { claimId: 'claim-1', withdrawalId: 'w-1', capped: false, ...fields, decidedAt: iso(decidedAt) });
+
+export const claimDenied = (
+  reasons: AE.ProtectionDenialReason[],
+  fields: { claimId?: string; withdrawalId?: string } = {},
+  decidedAt = '2022-03-20T12:00Z',
+): AE.ProtectionClaimDenied => event('ProtectionClaimDenied', { claimId: 'claim-1', withdrawalId: 'w-1', ...fields, reasons, decidedAt: iso(decidedAt) });
+
 // ---- account commands -----------------------------------------------------------------------------------------
 
 export const openAccount = (accountId = ACCOUNT_ID): A.OpenAccount => ({ type: 'OpenAccount', data: { accountId } });
@@ -161,6 +201,7 @@ export const reimburse = (fields: { reimbursementId?: string; incidentId?: strin
   data: { reimbursementId: 'r-new', incidentId: 'inc-1', asset: 'ETH', ...fields },
 });
 export const enrolInProtection = (): A.EnrolInProtectionProgramme => ({ type: 'EnrolInProtectionProgramme', data: {} });
+export const fileClaim = (fields: ClaimFields = {}): A.FileProtectionClaim => ({ type: 'FileProtectionClaim', data: claimDefaults(fields) });
 
 // ---- platform, incident and price events and commands ---------------------------------------------------------
 

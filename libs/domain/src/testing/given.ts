@@ -11,6 +11,11 @@ import type { PlatformEvent } from '../platform/platform.events';
 import type { PriceEvent } from '../prices/price.events';
 import { DomainError, type DomainErrorCode } from '../shared/errors';
 import { fromIso } from '../shared/time';
+import type { AssetCode } from '../money/assets';
+import { parsePrice } from '../prices/price.decider';
+
+/** An account decision's prices when a test gives none. */
+const NO_PRICES: ReadonlyMap<AssetCode, bigint> = new Map();
 
 export * from './builders';
 
@@ -43,6 +48,20 @@ export class Scenario<Command, Event, State, Context extends { now: DateTime }> 
     platform: Partial<PlatformView>,
   ): Scenario<Command, Event, State, AccountDecisionContext> {
     return new Scenario(this.decider, this.history, { ...this.context, platform: { ...this.context.platform, ...platform } });
+  }
+
+  /** Latest recorded USD prices the handler would load (rule 8): withPrices({ ETH: '3129' }). */
+  withPrices(
+    this: Scenario<Command, Event, State, AccountDecisionContext>,
+    prices: Partial<Record<AssetCode, string>>,
+  ): Scenario<Command, Event, State, AccountDecisionContext> {
+    const parsed = new Map<AssetCode, bigint>();
+    for (const [asset, usd] of Object.entries(prices) as [AssetCode, string][]) {
+      const price = parsePrice(usd);
+      if (!price.ok) throw new Error(`test price ${usd} for ${asset}: ${price.reason}`);
+      parsed.set(asset, price.scaled);
+    }
+    return new Scenario(this.decider, this.history, { ...this.context, prices: parsed });
   }
 
   /** The incident the handler would load for the command: withIncident('inc-1') or withIncident('inc-1', 'closed'). */
@@ -108,7 +127,7 @@ export class Outcome<Event, State> {
 }
 
 export const givenAccount = (history: readonly AccountEvent[]): Scenario<AccountCommand, AccountEvent, AccountState, AccountDecisionContext> =>
-  new Scenario(accountDecider, history, { platform: FRESH_PLATFORM, incident: null });
+  new Scenario(accountDecider, history, { platform: FRESH_PLATFORM, incident: null, prices: NO_PRICES });
 
 export const givenPlatform = (history: readonly PlatformEvent[]) => new Scenario(platformDecider, history, { incident: null });
 

@@ -1,0 +1,121 @@
+import { ACCOUNT_STREAM_PREFIX, assertNever, invariant, type AccountEvent, type IncidentEvent, type PlatformEvent } from '@app/domain';
+import type { RecordedEvent } from '@app/event-store';
+import type { Projection, ReadModelView } from '@app/projections';
+
+export const INCIDENT_TIMELINE = 'incident-timeline';
+
+type TimelineEvent = Extract<
+  AccountEvent | IncidentEvent | PlatformEvent,
+  {
+    type:
+      | 'IncidentOpened'
+      | 'IncidentClosed'
+      | 'WithdrawalsHalted'
+      | 'WithdrawalsResumed'
+      | 'AllTwoFactorTokensRevoked'
+      | 'AllTwoFactorTokensRevocationCompleted'
+      | 'WithdrawalPolicyChanged'
+      | 'WithdrawalRequested'
+      | 'UnauthorizedWithdrawalDetected';
+  }
+>;
+type Handled = TimelineEvent['type'];
+const HANDLES = new Set<Handled>([
+  'IncidentOpened',
+  'IncidentClosed',
+  'WithdrawalsHalted',
+  'WithdrawalsResumed',
+  'AllTwoFactorTokensRevoked',
+  'AllTwoFactorTokensRevocationCompleted',
+  'WithdrawalPolicyChanged',
+  'WithdrawalRequested',
+  'UnauthorizedWithdrawalDetected',
+]);
+
+/** The `status` index field tells the row kinds apart, so that a report lists entries or windows with one filter. */
+export const TIMELINE_ENTRY = 'timeline-entry';
+export const ATTACK_WINDOW = 'attack-window';
+
+/** A platform or incident event, as the report's timeline shows it. */
+export interface TimelineEntryRow {
+  readonly at: string;
+  readonly type: Exclude<Handled, 'WithdrawalRequested' | 'UnauthorizedWithdrawalDetected'>;
+  readonly incidentId: string | null;
+  readonly position: string;
+  /** The event's data as recorded (titles, reasons, hold hours, halted seconds). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** When the unauthorized withdrawals of an incident were requested: the first and the last. */
+export interface AttackWindowRow {
+  readonly incidentId: string;
+  readonly firstRequestedAt: string;
+  readonly lastRequestedAt: string;
+  readonly withdrawals: number;
+}
+
+const entryKey = (position: bigint): string => `entry/${position.toString().padStart(20, '0')}`;
+const requestedKey = (streamId: string, withdrawalId: string): string => `requested/${streamId}/${withdrawalId}`;
+const windowKey = (incidentId: string): string => `attack/${incidentId}`;
+
+function entry(view: ReadModelView, event: RecordedEvent, at: string, incidentId: string | null): void {
+  const row: TimelineEntryRow = {
+    at,
+    type: event.type as TimelineEntryRow['type'],
+    incidentId,
+    position: event.position.toString(),
+    data: event.data as Record<string, unknown>,
+  };
+  view.put(entryKey(event.position), row, { incidentId, status: TIMELINE_ENTRY });
+}
+
+function widenWindow(view: ReadModelView, event: RecordedEvent, withdrawalId: string, incidentId: string): void {
+  const requested = view.get<{ requestedAt: string }>(requestedKey(event.streamId, withdrawalId));
+  invariant(requested, `unauthorized ${withdrawalId} of ${event.streamId} was never requested`);
+  const current = view.get<AttackWindowRow>(windowKey(incidentId));
+  const at = requested.requestedAt;
+  const next: AttackWindowRow = current
+    ? {
+        incidentId,
+        firstRequestedAt: at < current.firstRequestedAt ? at : current.firstRequestedAt,
+        lastRequestedAt: at > current.lastRequestedAt ? at : current.lastRequestedAt,
+        withdrawals: current.withdrawals + 1,
+      }
+    : { incidentId, firstRequestedAt: at, lastRequestedAt: at, withdrawals: 1 };
+  view.put(windowKey(incidentId), next, { incidentId, status: ATTACK_WINDOW });
+}
+
+function evolve(view: ReadModelView, recorded: RecordedEvent): void {
+  const event = { type: recorded.type, data: recorded.data } as TimelineEvent;
+  switch (event.type) {
+    case 'IncidentOpened':
+      return entry(view, recorded, event.data.openedAt, event.data.incidentId);
+    case 'IncidentClosed':
+      return entry(view, recorded, event.data.closedAt, event.data.incidentId);
+    case 'WithdrawalsHalted':
+      return entry(view, recorded, event.data.haltedAt, event.data.incidentId);
+    case 'WithdrawalsResumed':
+      return entry(view, recorded, event.data.resumedAt, event.data.incidentId);
+    case 'AllTwoFactorTokensRevoked':
+      return entry(view, recorded, event.data.revokedAt, event.data.incidentId);
+    case 'AllTwoFactorTokensRevocationCompleted':
+      return entry(view, recorded, event.data.completedAt, null);
+    case 'WithdrawalPolicyChanged':
+      return entry(view, recorded, event.data.changedAt, null);
+    case 'WithdrawalRequested':
+      invariant(recorded.streamId.startsWith(ACCOUNT_STREAM_PREFIX), `WithdrawalRequested outside an account stream at ${recorded.position}`);
+      view.put(requestedKey(recorded.streamId, event.data.withdrawalId), { requestedAt: event.data.requestedAt }, {});
+      return;
+    case 'UnauthorizedWithdrawalDetected':
+      return widenWindow(view, recorded, event.data.withdrawalId, event.data.incidentId);
+    default:
+      return assertNever(event);
+  }
+}
+
+/**
+ * The incident report's timeline (scenario-local read model): every platform and incident event that makes the
+ * timeline, and per incident the window in which its unauthorized withdrawals were requested. It keeps one small
+ * row per requested withdrawal to find that window, which suits the scenario's ledger, not a production one.
+ */
+export const incidentTimelineProjection: Projection = { name: INCIDENT_TIMELINE, version: 1, handles: HANDLES, evolve };

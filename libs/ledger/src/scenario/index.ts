@@ -1,0 +1,6 @@
+export * from './facts';
+export * from './prng';
+export * from './plan';
+export * from './scenario';
+export * from './incident-timeline.projection';
+export * from './report';

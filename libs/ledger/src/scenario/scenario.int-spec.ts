@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
+import { replay } from '@app/projections';
+import { INCIDENT_ID, PUBLISHED, REVOCATION_ID, TIMES } from './facts';
+import { buildIncidentReport, computeIncidentReport, hashLog, REPORT_PROJECTIONS, type VerifiedIncidentReport } from './report';
+import { runIncidentScenario, ScenarioStoreNotEmptyError, type ScenarioResult } from './scenario';
+
+const SEED = 20_220_117;
+const ACCOUNTS = 600;
+const TIMEOUT_MS = 120_000;
+
+async function withStore<T>(path: string, use: (store: EventStore) => Promise<T>): Promise<T> {
+  const store = openSqliteEventStore({ path });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function readAll(store: EventStore): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readAll()) events.push(event);
+  return events;
+}
+
+/** The published figures, which any seed must reproduce exactly. */
+function expectPublishedFigures(verified: VerifiedIncidentReport): void {
+  const report = verified.report;
+  expect(report.affectedAccounts).toBe(PUBLISHED.affectedAccounts);
+  expect(report.losses.slice(0, 2).map(({ asset, amount, usd }) => ({ asset, amount, usd }))).toEqual([
+    { asset: 'ETH', amount: '4836.26', usd: '15132516.00' },
+    { asset: 'BTC', amount: '443.93', usd: '18613630.00' },
+  ]);
+  expect(report.losses.slice(2).map((loss) => loss.asset)).toEqual(['CRO', 'SOL', 'USDC', 'USDT']);
+  expect(report.otherAssetsUsd).toBe('66200.00');
+  expect(report.totalUsd).toBe('33812346.00');
+  expect(report.reimbursed.map(({ asset, amount }) => ({ asset, amount }))).toEqual(report.losses.map(({ asset, amount }) => ({ asset, amount })));
+  expect(report.reimbursedUsd).toBe('33812346.00');
+  expect(report.netCustomerLoss).toEqual({ ETH: '0', BTC: '0', CRO: '0', SOL: '0', USDC: '0', USDT: '0' });
+  expect(report.netCustomerLossUsd).toBe('0.00');
+  expect(report.accountsReimbursedInFull).toBe(483);
+}
+
+describe(`the January 2022 incident played through the ledger's handlers (${ACCOUNTS} accounts)`, () => {
+  let dir: string;
+  let result: ScenarioResult;
+  let verified: VerifiedIncidentReport;
+  const storePath = () => join(dir, 'incident.db');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'incident-scenario-'));
+    result = await runIncidentScenario({ seed: SEED, accounts: ACCOUNTS, storePath: storePath() });
+    verified = await withStore(storePath(), (store) => buildIncidentReport({ store, readStorePath: join(dir, 'incident.read-models.db') }));
+  }, TIMEOUT_MS);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every published figure comes out exactly, from the read models', () => {
+    expectPublishedFigures(verified);
+    expect(verified.report.openedAt).toBe('2022-01-17T00:46:00.000Z');
+    expect(verified.events).toBe(Number(result.headPosition));
+  });
+
+  test('most unauthorized withdrawals settled (losses), some were still pending and were prevented', () => {
+    const { total, lost, prevented } = verified.report.unauthorizedWithdrawals;
+    expect(lost + prevented).toBe(total);
+    expect(prevented).toBeGreaterThan(0);
+    expect(lost).toBeGreaterThan(prevented);
+    expect(verified.report.prevented.length).toBeGreaterThan(0);
+    expect(verified.report.attackWindow!.lastRequestedAt < '2022-01-17T00:46:00.000Z').toBe(true);
+  });
+
+  test('the halt lasts 16 h 56 min by the ledger (12 h 58 min from the 04:44 announcement; the company said ~14 hours)', () => {
+    expect(verified.report.haltDuration).toMatchObject({
+      haltedAt: '2022-01-17T00:46:00.000Z',
+      resumedAt: '2022-01-17T17:42:00.000Z',
+      seconds: 60_960,
+      text: '16 h 56 min',
+      fromAnnouncement: { seconds: 46_680, text: '12 h 58 min' },
+      companyStatement: '~14 hours',
+    });
+  });
+
+  test('the timeline shows UTC and New York time: halted on 2022-01-17 UTC, 2022-01-16 in New York', () => {
+    const ledgerItems = verified.report.timeline.filter((item) => item.source === 'ledger').map(({ at, eastern, event }) => ({ at, eastern, event }));
+    expect(ledgerItems).toEqual(
+      expect.arrayContaining([
+        { at: '2022-01-17T00:46:00.000Z', eastern: '2022-01-16 19:46 EST', event: 'Withdrawals halted' },
+        { at: '2022-01-17T04:44:00.000Z', eastern: '2022-01-16 23:44 EST', event: 'Every 2FA token revoked, platform-wide' },
+        { at: '2022-01-17T17:42:00.000Z', eastern: '2022-01-17 12:42 EST', event: 'Withdrawals resumed after 16 h 56 min' },
+        { at: '2022-01-18T10:17:00.000Z', eastern: '2022-01-18 05:17 EST', event: 'Hold on new whitelisted addresses: 24 h (was 0 h)' },
+      ]),
+    );
+    const times = verified.report.timeline.map((item) => Date.parse(item.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  test('protection claims: approved, capped at US$250,000 per account, and denied for every condition', () => {
+    expect(verified.report.claims).toEqual({
+      filed: 12,
+      approved: 4,
+      denied: 8,
+      capped: 2,
+      claimedUsd: '662725.00',
+      payoutUsd: '536875.00',
+      byReason: {
+        TRANSACTION_BEFORE_PROGRAMME: 1,
+        MFA_NOT_ON_ALL_TRANSACTIONS: 2,
+        ANTI_PHISHING_CODE_TOO_RECENT: 2,
+        NO_POLICE_REPORT: 2,
+        NO_POLICE_REPORT_COPY: 2,
+        QUESTIONNAIRE_INCOMPLETE: 2,
+        DEVICE_JAILBROKEN: 1,
+      },
+    });
+    expect(result.claimsChecked).toBe(12);
+    const several = verified.claims.find((claim) => claim.reasons.length > 1);
+    expect(several?.reasons).toHaveLength(5);
+  });
+
+  test('the rules refused what they must along the way, appending nothing', () => {
+    expect(result.refusalsChecked.map((refusal) => refusal.code)).toEqual([
+      'WITHDRAWALS_HALTED',
+      'TWO_FACTOR_REVOKED',
+      'REIMBURSEMENT_EXCEEDS_LOSS',
+      'ADDRESS_ON_HOLD',
+      'PROTECTION_NOT_ENROLLED',
+      'PROTECTION_WITHDRAWAL_ALREADY_CLAIMED',
+    ]);
+  });
+
+  test('the log is in time order, within the scenario, and the revocation is traced on every account', async () => {
+    const events = await withStore(storePath(), readAll);
+    const recorded = events.map((event) => Date.parse(event.metadata.recordedAt));
+    expect(recorded).toEqual([...recorded].sort((a, b) => a - b));
+    expect(recorded[0]).toBe(TIMES.platformStart.toMillis());
+    expect(recorded[recorded.length - 1]).toBe(TIMES.phishingClosed.toMillis());
+    const traced = events.filter((event) => event.type === 'TwoFactorTokenRevoked' && (event.data as { platformRevocationId?: string }).platformRevocationId === REVOCATION_ID);
+    expect(new Set(traced.map((event) => event.streamId)).size).toBe(ACCOUNTS);
+    expect(events.filter((event) => event.type === 'WithdrawalPolicyChanged').map((event) => event.data)).toEqual([
+      { newAddressHoldHours: 0, previousNewAddressHoldHours: 24, changedAt: '2021-03-01T00:00:00.000Z' },
+      { newAddressHoldHours: 24, previousNewAddressHoldHours: 0, changedAt: '2022-01-18T10:17:00.000Z' },
+    ]);
+  });
+
+  test('the report from the SQLite read models equals the report from an in-memory replay', async () => {
+    const fromReplay = await withStore(storePath(), async (store) => {
+      const replayed = await replay({ store, projections: REPORT_PROJECTIONS });
+      try {
+        return await computeIncidentReport(replayed, INCIDENT_ID);
+      } finally {
+        await replayed.close();
+      }
+    });
+    const { report, lossTotals, accounts, reimbursements, claims } = verified;
+    expect(fromReplay).toEqual({ report, lossTotals, accounts, reimbursements, claims });
+    expect(accounts).toHaveLength(483);
+    expect(reimbursements.length).toBeGreaterThanOrEqual(483);
+  });
+
+  test(
+    'the same seed appends a byte-identical log; another seed another log with the same published figures',
+    async () => {
+      await runIncidentScenario({ seed: SEED, accounts: ACCOUNTS, storePath: join(dir, 'again.db') });
+      const again = await withStore(join(dir, 'again.db'), (store) => hashLog(store));
+      expect(again).toEqual({ sha256: verified.eventLogSha256, events: verified.events });
+      expect(verified.eventLogSha256).toMatch(/^[0-9a-f]{64}$/);
+
+      await runIncidentScenario({ seed: 7, accounts: ACCOUNTS, storePath: join(dir, 'other.db') });
+      const other = await withStore(join(dir, 'other.db'), (store) => buildIncidentReport({ store }));
+      expect(other.eventLogSha256).not.toBe(verified.eventLogSha256);
+      expectPublishedFigures(other);
+    },
+    TIMEOUT_MS,
+  );
+
+  test('a store that already holds events is refused, and nothing is appended to it', async () => {
+    await expect(runIncidentScenario({ seed: SEED, accounts: ACCOUNTS, storePath: storePath() })).rejects.toBeInstanceOf(ScenarioStoreNotEmptyError);
+    expect(await withStore(storePath(), (store) => store.headPosition())).toBe(result.headPosition);
+  });
+});
