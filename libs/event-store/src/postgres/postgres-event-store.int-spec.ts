@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Client, escapeIdentifier, Pool, type QueryResultRow } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { Client, escapeIdentifier } from 'pg';
 import { WrongExpectedRevisionError } from '../errors';
 import type { AppendResult, EventStore, EventToAppend, RecordedEvent } from '../event-store.port';
 import { describeEventStoreConformance } from '../testing/conformance';
+import { describeWithPostgres, PostgresTestDatabase } from '../testing/postgres-test-database';
 import {
   openPostgresEventStore,
   type PostgresEventStore,
@@ -12,101 +12,18 @@ import {
 import { LISTENER_APPLICATION_NAME } from './postgres-notifications';
 import { SCHEMA_VERSION } from './postgres-schema';
 
-const SERVER_URL = process.env.LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PROBE_TIMEOUT_MS = 10_000;
 /** How long a signalled subscription may take to deliver; far below the hour-long poll the tests configure. */
 const PROMPT_DELIVERY_MS = 3_000;
 const ONE_HOUR_MS = 3_600_000;
 /** The ordering test takes 1 to 3 seconds; the margin is for a loaded machine (2 cores shared with the server). */
 const ORDERING_TEST_TIMEOUT_MS = 20_000;
 
-/**
- * Whether the server answers, decided before the suite is declared (jest declares tests synchronously, so the
- * probe runs in a child process). Returns the reason it does not, or undefined.
- */
-function unreachableReason(url: string): string | undefined {
-  const probe = `
-    const { Client } = require(${JSON.stringify(require.resolve('pg'))});
-    const client = new Client({ connectionString: process.env.PROBE_URL, connectionTimeoutMillis: 5000 });
-    client.connect().then(() => client.query('SELECT 1')).then(() => client.end())
-      .then(() => process.exit(0), (error) => { console.error(error.message); process.exit(1); });`;
-  const result = spawnSync(process.execPath, ['-e', probe], {
-    env: { ...process.env, PROBE_URL: url },
-    encoding: 'utf8',
-    timeout: PROBE_TIMEOUT_MS,
-  });
-  if (result.status === 0) return undefined;
-  return result.error?.message ?? (result.stderr.trim() || `the probe exited with status ${String(result.status)}`);
-}
+const describeWithServer = describeWithPostgres('the PostgreSQL event store suite');
 
-const unreachable = unreachableReason(SERVER_URL);
-if (unreachable !== undefined) {
-  console.warn(
-    `SKIPPING the PostgreSQL event store suite: cannot reach ${SERVER_URL} (${unreachable}). ` +
-      'Set LEDGER_TEST_POSTGRES_URL to a server where the user may CREATE DATABASE.',
-  );
-}
-const describeWithServer = unreachable === undefined ? describe : describe.skip;
-
-/** One database for the whole file, created on the server and dropped at the end; tests use fresh schemas in it. */
-class TestDatabase {
-  readonly name = `event_store_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  readonly url: string;
-  private admin: Pool | undefined;
-  private readonly opened: PostgresEventStore[] = [];
-  private schemas = 0;
-
-  constructor(serverUrl: string) {
-    const url = new URL(serverUrl);
-    url.pathname = `/${this.name}`;
-    this.url = url.toString();
-  }
-
-  async create(): Promise<void> {
-    await onServer(`CREATE DATABASE ${escapeIdentifier(this.name)} ENCODING 'UTF8' TEMPLATE template0`);
-    this.admin = new Pool({ connectionString: this.url, max: 2 });
-    // DROP DATABASE ... WITH (FORCE) may end an idle admin connection first: that is expected, not a crash.
-    this.admin.on('error', () => undefined);
-  }
-
-  async drop(): Promise<void> {
-    await this.closeStores();
-    await this.admin?.end();
-    await onServer(`DROP DATABASE IF EXISTS ${escapeIdentifier(this.name)} WITH (FORCE)`);
-  }
-
-  freshSchema(prefix: string): string {
-    this.schemas += 1;
-    return `${prefix}_${this.schemas}`;
-  }
-
+/** The suite's database, with `open` for a store on one of its schemas. */
+class TestDatabase extends PostgresTestDatabase<PostgresEventStore> {
   async open(schema: string, options: Omit<PostgresEventStoreOptions, 'connectionString' | 'schema'> = {}): Promise<PostgresEventStore> {
-    const store = await openPostgresEventStore({ poolSize: 3, ...options, connectionString: this.url, schema });
-    this.opened.push(store);
-    return store;
-  }
-
-  async closeStores(): Promise<void> {
-    await Promise.all(this.opened.splice(0).map((store) => store.close()));
-  }
-
-  async query<Row extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = []): Promise<Row[]> {
-    if (this.admin === undefined) throw new Error('the test database is not created');
-    return (await this.admin.query<Row>(text, values)).rows;
-  }
-
-  async dropSchema(schema: string): Promise<void> {
-    await this.query(`DROP SCHEMA IF EXISTS ${escapeIdentifier(schema)} CASCADE`);
-  }
-}
-
-async function onServer(text: string): Promise<void> {
-  const client = new Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
+    return this.track(await openPostgresEventStore({ poolSize: 3, ...options, connectionString: this.url, schema }));
   }
 }
 
@@ -174,7 +91,7 @@ function sawExactlyTheLog(seen: readonly string[], finalLog: readonly string[]):
 }
 
 describeWithServer('PostgresEventStore', () => {
-  const database = new TestDatabase(SERVER_URL);
+  const database = new TestDatabase('event_store_test');
 
   beforeAll(async () => {
     await database.create();

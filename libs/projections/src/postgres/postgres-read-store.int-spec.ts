@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresEventStore, openSqliteEventStore, type EventStore } from '@app/event-store';
-import { Client, escapeIdentifier, Pool, type QueryResultRow } from 'pg';
+import { describeWithPostgres, PostgresTestDatabase } from '@app/event-store/testing/postgres-test-database';
+import { Client, escapeIdentifier } from 'pg';
 import type { Projection, ReadModelRow } from '../projection';
 import { ProjectionRunner, type ProjectionLogger } from '../projection-runner';
 import { ALL_PROJECTIONS } from '../read-models';
@@ -19,108 +19,15 @@ import { snapshot } from '../testing/snapshot';
 import { openPostgresReadStore, WRITE_CHUNK_ROWS, type PostgresReadStore, type PostgresReadStoreOptions } from './postgres-read-store';
 import { POSTGRES_READ_STORE_SCHEMA_VERSION } from './postgres-read-store-schema';
 
-const SERVER_URL = process.env.LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PROBE_TIMEOUT_MS = 10_000;
 /** The slowest tests take 1 to 2 seconds; the margin is for a loaded machine (2 cores shared with the server). */
 jest.setTimeout(60_000);
 
-/**
- * Whether the server answers, decided before the suites are declared (jest declares tests synchronously, so the
- * probe runs in a child process). Returns the reason it does not, or undefined.
- */
-function unreachableReason(url: string): string | undefined {
-  const probe = `
-    const { Client } = require(${JSON.stringify(require.resolve('pg'))});
-    const client = new Client({ connectionString: process.env.PROBE_URL, connectionTimeoutMillis: 5000 });
-    client.connect().then(() => client.query('SELECT 1')).then(() => client.end())
-      .then(() => process.exit(0), (error) => { console.error(error.message); process.exit(1); });`;
-  const result = spawnSync(process.execPath, ['-e', probe], {
-    env: { ...process.env, PROBE_URL: url },
-    encoding: 'utf8',
-    timeout: PROBE_TIMEOUT_MS,
-  });
-  if (result.status === 0) return undefined;
-  return result.error?.message ?? (result.stderr.trim() || `the probe exited with status ${String(result.status)}`);
-}
+const describeWithServer = describeWithPostgres('the PostgreSQL read store suites');
 
-const unreachable = unreachableReason(SERVER_URL);
-if (unreachable !== undefined) {
-  console.warn(
-    `SKIPPING the PostgreSQL read store suites: cannot reach ${SERVER_URL} (${unreachable}). ` +
-      'Set LEDGER_TEST_POSTGRES_URL to a server where the user may CREATE DATABASE.',
-  );
-}
-const describeWithServer = unreachable === undefined ? describe : describe.skip;
-
-/** One database per describe, created on the server and dropped (with every schema in it) at the end. */
-class TestDatabase {
-  readonly name = `read_store_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  readonly url: string;
-  private admin: Pool | undefined;
-  private readonly opened: ReadStore[] = [];
-  private schemas = 0;
-
-  constructor(serverUrl: string) {
-    const url = new URL(serverUrl);
-    url.pathname = `/${this.name}`;
-    this.url = url.toString();
-  }
-
-  async create(): Promise<void> {
-    await onServer(`CREATE DATABASE ${escapeIdentifier(this.name)} ENCODING 'UTF8' TEMPLATE template0`);
-    this.admin = new Pool({ connectionString: this.url, max: 2 });
-    // pool.end() resolves before its clients' sockets close: the DROP ... WITH (FORCE) that follows may terminate one
-    // of them first, and a pool without an error listener would turn that into an uncaught exception.
-    this.admin.on('error', () => undefined);
-  }
-
-  async drop(): Promise<void> {
-    await this.closeStores();
-    await this.admin?.end();
-    await onServer(`DROP DATABASE IF EXISTS ${escapeIdentifier(this.name)} WITH (FORCE)`);
-  }
-
-  freshSchema(prefix: string): string {
-    this.schemas += 1;
-    return `${prefix}_${this.schemas}`;
-  }
-
+/** The suite's database, with `open` for a store on one of its schemas. */
+class TestDatabase extends PostgresTestDatabase<ReadStore> {
   async open(schema: string, options: Omit<PostgresReadStoreOptions, 'connectionString' | 'schema'> = {}): Promise<PostgresReadStore> {
-    const store = await openPostgresReadStore({ poolSize: 3, ...options, connectionString: this.url, schema });
-    this.opened.push(store);
-    return store;
-  }
-
-  track<T extends ReadStore>(store: T): T {
-    this.opened.push(store);
-    return store;
-  }
-
-  async closeStores(): Promise<void> {
-    await Promise.all(this.opened.splice(0).map((store) => store.close()));
-  }
-
-  async query<Row extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = []): Promise<Row[]> {
-    if (this.admin === undefined) throw new Error('the test database is not created');
-    return (await this.admin.query<Row>(text, values)).rows;
-  }
-
-  /** A connection of its own, for holding a transaction open. */
-  async client(): Promise<Client> {
-    const client = new Client({ connectionString: this.url });
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
-  }
-}
-
-async function onServer(text: string): Promise<void> {
-  const client = new Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
+    return this.track(await openPostgresReadStore({ poolSize: 3, ...options, connectionString: this.url, schema }));
   }
 }
 
@@ -141,7 +48,7 @@ async function outcomes(attempts: readonly Promise<unknown>[]): Promise<{ won: n
 }
 
 describeWithServer('PostgresReadStore', () => {
-  const db = new TestDatabase(SERVER_URL);
+  const db = new TestDatabase('read_store_test');
   beforeAll(() => db.create());
   afterAll(() => db.drop());
   afterEach(() => db.closeStores());
@@ -417,7 +324,7 @@ function crashingAt(projection: Projection, n: number): Projection {
 }
 
 describeWithServer('ProjectionRunner on a PostgreSQL read store', () => {
-  const db = new TestDatabase(SERVER_URL);
+  const db = new TestDatabase('read_store_test');
   // The log is a SQLite event store in a temporary file, written once and only read.
   let logDir: string;
   let store: EventStore;
