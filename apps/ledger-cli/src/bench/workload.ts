@@ -1,0 +1,98 @@
+import type { Actor } from '@app/ledger';
+import { freshCommand, type Ledger } from '@app/ledger';
+
+/** The bench workload (issue: 500 accounts funded, 10,000 withdrawal requests, round-robin). */
+export interface WorkloadSize {
+  readonly accounts: number;
+  readonly withdrawals: number;
+  readonly inFlight: number;
+}
+
+export const WORKLOAD: WorkloadSize = { accounts: 500, withdrawals: 10_000, inFlight: 64 };
+
+const SERVICE: Actor = { id: 'bench', role: 'service' };
+const ADMIN: Actor = { id: 'bench-admin', role: 'admin' };
+export const BENCH_ADDRESS = '0xBE4C000000000000000000000000000000000001';
+const TOKEN = 'bench-2fa';
+
+export function benchAccountId(index: number): string {
+  return `bench-${String(index).padStart(5, '0')}`;
+}
+
+/** Runs task(0..count-1) with at most `inFlight` pending at once; returns how many were refused (threw). */
+export async function runPool(count: number, inFlight: number, task: (index: number) => Promise<unknown>, onDone?: (done: number) => void): Promise<number> {
+  let next = 0;
+  let done = 0;
+  let failed = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next;
+      next += 1;
+      try {
+        await task(index);
+      } catch {
+        failed += 1;
+      }
+      done += 1;
+      onDone?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, () => worker()));
+  return failed;
+}
+
+/** Hold policy 0, then each account opened, funded with ETH, a 2FA token enrolled and an address whitelisted. */
+export async function setUpAccounts(ledger: Ledger, accounts: number, onDone?: (done: number) => void): Promise<void> {
+  await ledger.executePlatform({ type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }, freshCommand(ADMIN));
+  const failed = await runPool(accounts, 64, async (i) => {
+    const accountId = benchAccountId(i);
+    await ledger.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(SERVICE));
+    await ledger.executeAccount(accountId, { type: 'DepositFunds', data: { depositId: 'bench-d1', asset: 'ETH', amount: '1000' } }, freshCommand(SERVICE));
+    await ledger.executeAccount(accountId, { type: 'EnrolTwoFactor', data: { tokenId: TOKEN, method: 'totp' } }, freshCommand(SERVICE));
+    await ledger.executeAccount(accountId, { type: 'WhitelistAddress', data: { asset: 'ETH', address: BENCH_ADDRESS } }, freshCommand(SERVICE));
+  }, onDone);
+  if (failed > 0) throw new Error(`bench: ${failed} of ${accounts} accounts could not be set up`);
+}
+
+/** One withdrawal request of 0.001 ETH through the real handler (load, decide against the balance, append). */
+export function requestWithdrawal(ledger: Ledger, accountIndex: number, withdrawalId: string): Promise<unknown> {
+  return ledger.executeAccount(
+    benchAccountId(accountIndex),
+    { type: 'RequestWithdrawal', data: { withdrawalId, asset: 'ETH', amount: '0.001', address: BENCH_ADDRESS, twoFactorTokenId: TOKEN } },
+    freshCommand(SERVICE),
+  );
+}
+
+export interface PhaseResult {
+  readonly commands: number;
+  readonly refused: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+}
+
+function phase(commands: number, refused: number, startedMs: number): PhaseResult {
+  const seconds = (performance.now() - startedMs) / 1_000;
+  return { commands, refused, seconds, perSecond: seconds > 0 ? Math.round(commands / seconds) : 0 };
+}
+
+/** Withdrawal requests awaited one after another, round-robin over the accounts. */
+export async function sequentialPhase(ledger: Ledger, size: WorkloadSize, onDone?: (done: number) => void): Promise<PhaseResult> {
+  const startedMs = performance.now();
+  let refused = 0;
+  for (let i = 0; i < size.withdrawals; i += 1) {
+    try {
+      await requestWithdrawal(ledger, i % size.accounts, `seq-${i}`);
+    } catch {
+      refused += 1;
+    }
+    if (i % 250 === 0) onDone?.(i);
+  }
+  return phase(size.withdrawals, refused, startedMs);
+}
+
+/** The same requests (fresh withdrawal ids) with `inFlight` commands pending at once. */
+export async function concurrentPhase(ledger: Ledger, size: WorkloadSize, onDone?: (done: number) => void): Promise<PhaseResult> {
+  const startedMs = performance.now();
+  const refused = await runPool(size.withdrawals, size.inFlight, (i) => requestWithdrawal(ledger, i % size.accounts, `par-${i}`), onDone);
+  return phase(size.withdrawals, refused, startedMs);
+}
