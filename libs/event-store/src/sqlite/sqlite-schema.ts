@@ -40,19 +40,20 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Opens the connection that writes: creates the folder, sets the durability pragmas and brings the schema to
- * SCHEMA_VERSION. Safe to run from two processes at once (the migration takes the write lock).
+ * Opens a SQLite file's writing connection as every durable store here needs it: creates the folder, WAL,
+ * synchronous = FULL (a commit returns only after the WAL is synced, so it survives a power cut), a busy timeout so
+ * two processes can share the file, and the schema brought to `migrations.length` (kept in `PRAGMA user_version`;
+ * migrations[i] takes version i to i + 1). Safe to run from two processes at once: the migration takes the write lock.
  */
-export function openWriter(path: string): Database.Database {
+export function openSqliteWriter(path: string, migrations: readonly string[], what: string): Database.Database {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const journalMode = db.pragma('journal_mode = WAL', { simple: true });
     if (journalMode !== 'wal') throw new Error(`cannot put ${path} in WAL mode (journal_mode is ${String(journalMode)})`);
-    // FULL: a commit returns only after the WAL is synced, so a resolved append survives a power cut.
     db.pragma('synchronous = FULL');
-    migrate(db, path);
+    migrate(db, path, migrations, what);
     return db;
   } catch (error) {
     db.close();
@@ -61,19 +62,25 @@ export function openWriter(path: string): Database.Database {
 }
 
 /** Opens a read-only connection; in WAL mode it reads the last committed state without blocking the writer. */
-export function openReader(path: string): Database.Database {
+export function openSqliteReader(path: string): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return db;
 }
 
-function migrate(db: Database.Database, path: string): void {
+/** The event store's writing connection, on its schema. */
+export function openWriter(path: string): Database.Database {
+  return openSqliteWriter(path, MIGRATIONS, 'schema');
+}
+
+export const openReader = openSqliteReader;
+
+function migrate(db: Database.Database, path: string, migrations: readonly string[], what: string): void {
+  const latest = migrations.length;
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new Error(`${path} has schema version ${version}; this code knows versions up to ${SCHEMA_VERSION}`);
-    }
-    for (let next = version; next < SCHEMA_VERSION; next += 1) db.exec(MIGRATIONS[next]!);
-    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (version > latest) throw new Error(`${path} has ${what} version ${version}; this code knows versions up to ${latest}`);
+    for (let next = version; next < latest; next += 1) db.exec(migrations[next]!);
+    if (version !== latest) db.pragma(`user_version = ${latest}`);
   }).immediate();
 }

@@ -14,6 +14,7 @@ import {
   type ReadStore,
 } from '../read-store.port';
 import { assertReadStoreSchemaName, migrateReadStore } from './postgres-read-store-schema';
+import { FILTER_COLUMNS, toReadModelRow, type StoredRow } from '../sql-rows';
 
 /*
  * THE CHECKPOINT COMPARE-AND-SET
@@ -85,23 +86,6 @@ interface CheckpointRow {
   readonly position: string | null;
 }
 
-interface StoredRow {
-  readonly key: string;
-  readonly doc: string;
-  readonly account_id: string | null;
-  readonly incident_id: string | null;
-  readonly asset: string | null;
-  readonly status: string | null;
-}
-
-type FilterField = (typeof INDEX_FIELD_NAMES)[number];
-
-const FILTER_COLUMNS: Readonly<Record<FilterField, string>> = {
-  accountId: 'account_id',
-  incidentId: 'incident_id',
-  asset: 'asset',
-  status: 'status',
-};
 
 const ROW_COLUMNS = 'r.key, r.doc, r.account_id, r.incident_id, r.asset, r.status';
 
@@ -455,13 +439,6 @@ function keyBound(afterKey: string): { key: string; inclusive: boolean } {
   return match[0] === '\u0000' ? { key: prefix, inclusive: false } : { key: `${prefix}\uE000`, inclusive: true };
 }
 
-function toReadModelRow<Doc>(row: StoredRow): ReadModelRow<Doc> {
-  return {
-    key: row.key,
-    doc: JSON.parse(row.doc) as Doc,
-    index: { accountId: row.account_id, incidentId: row.incident_id, asset: row.asset, status: row.status },
-  };
-}
 
 /** A checkpoint row read as text (whatever type parsers other code set on `pg`); NULL is "no checkpoint". */
 function toCheckpoint(row: Pick<CheckpointRow, 'version' | 'position'>): Checkpoint | undefined {

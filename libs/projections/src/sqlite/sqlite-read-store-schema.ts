@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { BUSY_TIMEOUT_MS, openSqliteReader, openSqliteWriter } from '@app/event-store/sqlite/sqlite-schema';
+import type Database from 'better-sqlite3';
 
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
-export const READ_STORE_BUSY_TIMEOUT_MS = 5_000;
+export const READ_STORE_BUSY_TIMEOUT_MS = BUSY_TIMEOUT_MS;
 
 /**
  * Migrations by schema version (kept in `PRAGMA user_version`): MIGRATIONS[i] takes version i to i + 1. Append new
@@ -38,41 +37,9 @@ const MIGRATIONS: readonly string[] = [
 
 export const READ_STORE_SCHEMA_VERSION = MIGRATIONS.length;
 
-/**
- * Opens the connection that writes: creates the folder, sets the durability pragmas and brings the schema to
- * READ_STORE_SCHEMA_VERSION. Safe to run from two processes at once (the migration takes the write lock).
- */
+/** The read store's writing connection: the same durable set-up as the event store's, on the read store's schema. */
 export function openReadStoreWriter(path: string): Database.Database {
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: READ_STORE_BUSY_TIMEOUT_MS });
-  try {
-    db.pragma(`busy_timeout = ${READ_STORE_BUSY_TIMEOUT_MS}`);
-    const journalMode = db.pragma('journal_mode = WAL', { simple: true });
-    if (journalMode !== 'wal') throw new Error(`cannot put ${path} in WAL mode (journal_mode is ${String(journalMode)})`);
-    // FULL: a commit returns only after the WAL is synced, so a committed checkpoint survives a power cut.
-    db.pragma('synchronous = FULL');
-    migrate(db, path);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  return openSqliteWriter(path, MIGRATIONS, 'read store schema');
 }
 
-/** Opens a read-only connection; in WAL mode it reads the last committed state without blocking the writer. */
-export function openReadStoreReader(path: string): Database.Database {
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: READ_STORE_BUSY_TIMEOUT_MS });
-  db.pragma(`busy_timeout = ${READ_STORE_BUSY_TIMEOUT_MS}`);
-  return db;
-}
-
-function migrate(db: Database.Database, path: string): void {
-  db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > READ_STORE_SCHEMA_VERSION) {
-      throw new Error(`${path} has read store schema version ${version}; this code knows versions up to ${READ_STORE_SCHEMA_VERSION}`);
-    }
-    for (let next = version; next < READ_STORE_SCHEMA_VERSION; next += 1) db.exec(MIGRATIONS[next]!);
-    if (version !== READ_STORE_SCHEMA_VERSION) db.pragma(`user_version = ${READ_STORE_SCHEMA_VERSION}`);
-  }).immediate();
-}
+export const openReadStoreReader = openSqliteReader;

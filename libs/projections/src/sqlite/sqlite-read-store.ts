@@ -14,6 +14,7 @@ import {
   type ReadStore,
 } from '../read-store.port';
 import { openReadStoreReader, openReadStoreWriter } from './sqlite-read-store-schema';
+import { FILTER_COLUMNS, toReadModelRow, type StoredRow } from '../sql-rows';
 
 export interface SqliteReadStoreOptions {
   /** Path of the database file (not the event store's); its folder is created if missing. */
@@ -38,24 +39,6 @@ interface CheckpointRow {
   readonly position: number;
 }
 
-interface StoredRow {
-  readonly key: string;
-  readonly doc: string;
-  readonly account_id: string | null;
-  readonly incident_id: string | null;
-  readonly asset: string | null;
-  readonly status: string | null;
-}
-
-type FilterField = (typeof INDEX_FIELD_NAMES)[number];
-
-/** Columns of the filter fields, in the order a list picks its index: the most selective field first. */
-const FILTER_COLUMNS: Readonly<Record<FilterField, string>> = {
-  accountId: 'account_id',
-  incidentId: 'incident_id',
-  asset: 'asset',
-  status: 'status',
-};
 
 const ROW_COLUMNS = 'key, doc, account_id, incident_id, asset, status';
 
@@ -294,13 +277,6 @@ export class SqliteReadStore implements ReadStore {
   }
 }
 
-function toReadModelRow<Doc>(row: StoredRow): ReadModelRow<Doc> {
-  return {
-    key: row.key,
-    doc: JSON.parse(row.doc) as Doc,
-    index: { accountId: row.account_id, incidentId: row.incident_id, asset: row.asset, status: row.status },
-  };
-}
 
 function toCheckpoint(row: CheckpointRow): Checkpoint {
   if (!Number.isSafeInteger(row.position)) throw new Error(`checkpoint position ${String(row.position)} is not a safe integer`);
