@@ -117,5 +117,12 @@ export interface EventStore {
   findCommand(key: string): Promise<CommandRecord | undefined>;
   /** The position of the last event in the log, or undefined when the log is empty. */
   headPosition(): Promise<bigint | undefined>;
+  /**
+   * Optional, for adapters that can tell cheaply: a token that is the same on two calls only if nothing was
+   * appended to the stream in between, by any process. Lets the ledger decide on a kept fold of a stream (the
+   * platform's halt and hold policy) without reading the stream before every command. Without it, or when it
+   * returns undefined, callers read the stream.
+   */
+  streamChangeToken?(streamId: string): string | undefined;
   close(): Promise<void>;
 }

@@ -7,6 +7,18 @@ export interface Loaded<State> {
   readonly revision: bigint | undefined;
 }
 
+/**
+ * How `load` treats a kept fold: false uses it as it is (the append's expected revision catches a stale one);
+ * true folds in whatever was appended since; 'if-changed' does the same but skips the read when the store's
+ * change token says nothing was appended (a fold decided on without an append of its own, like the platform's).
+ */
+export type Refresh = boolean | 'if-changed';
+
+interface Kept<State> extends Loaded<State> {
+  /** The store's change token taken before the fold was read; undefined when unknown. */
+  readonly token?: string | undefined;
+}
+
 /** How many aggregates one repository keeps folded in memory. */
 export const DEFAULT_AGGREGATE_CACHE_SIZE = 50_000;
 
@@ -22,7 +34,7 @@ export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent
  * changed by another process is detected there and the command retries with `refresh`.
  */
 export class AggregateRepository<Command, Event extends DomainEvent, State, Context> {
-  private readonly cache = new Map<string, Loaded<State>>();
+  private readonly cache = new Map<string, Kept<State>>();
 
   constructor(
     private readonly store: EventStore,
@@ -34,15 +46,17 @@ export class AggregateRepository<Command, Event extends DomainEvent, State, Cont
    * The aggregate's state. With `refresh`, events appended since the cached revision (by anyone) are folded
    * in first; without it a cached state is returned as it is.
    */
-  async load(streamId: string, options: { refresh: boolean }): Promise<Loaded<State>> {
+  async load(streamId: string, options: { refresh: Refresh }): Promise<Loaded<State>> {
     const cached = this.cache.get(streamId);
-    if (cached && !options.refresh) {
+    // Taken before reading: an append that lands during the read changes it, so the next load reads again.
+    const token = options.refresh === 'if-changed' ? this.store.streamChangeToken?.(streamId) : undefined;
+    if (cached && (options.refresh === false || (token !== undefined && token === cached.token))) {
       this.touch(streamId, cached);
       return cached;
     }
     const base = cached ?? { state: this.decider.initialState(), revision: undefined };
     const loaded = await this.foldFrom(streamId, base);
-    this.remember(streamId, loaded);
+    this.remember(streamId, token === undefined ? loaded : { ...loaded, token });
     return loaded;
   }
 
@@ -70,7 +84,7 @@ export class AggregateRepository<Command, Event extends DomainEvent, State, Cont
     return { state, revision };
   }
 
-  private remember(streamId: string, loaded: Loaded<State>): void {
+  private remember(streamId: string, loaded: Kept<State>): void {
     const cached = this.cache.get(streamId);
     // A concurrent reader may have folded further already; the cache never moves back in revision.
     if (cached && cached.revision !== undefined && (loaded.revision === undefined || loaded.revision < cached.revision)) return;
@@ -81,7 +95,7 @@ export class AggregateRepository<Command, Event extends DomainEvent, State, Cont
     }
   }
 
-  private touch(streamId: string, loaded: Loaded<State>): void {
+  private touch(streamId: string, loaded: Kept<State>): void {
     this.cache.delete(streamId);
     this.cache.set(streamId, loaded);
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from '@app/event-store';
 
 export type ActorRole = 'service' | 'admin' | 'auditor' | 'finance' | 'system';
 
@@ -21,9 +21,12 @@ export interface CommandMetadata {
 
 export const SYSTEM_ACTOR: Actor = { id: 'ledger', role: 'system' };
 
-/** Metadata for a command with no idempotency key: a fresh command id that also correlates and causes it. */
+/**
+ * Metadata for a command with no idempotency key: a fresh command id that also correlates and causes it. The id is
+ * time-ordered (UUID v7), so the event ids derived from it are too (see eventIdFor).
+ */
 export function freshCommand(actor: Actor, correlationId?: string): CommandMetadata {
-  const commandId = randomUUID();
+  const commandId = timeOrderedUuid();
   return { commandId, correlationId: correlationId ?? commandId, causationId: commandId, actor };
 }
 

@@ -63,9 +63,30 @@ describe('Ledger command handlers on SQLite', () => {
     expect((await fresh.balances('race'))?.balances.ETH).toMatchObject({ available: '0', held: '10' });
   });
 
+  function withdrawal(l: Ledger, accountId: string, withdrawalId: string) {
+    return l.executeAccount(
+      accountId,
+      { type: 'RequestWithdrawal', data: { withdrawalId, asset: 'ETH', amount: '1', address: ADDRESS, twoFactorTokenId: 't1' } },
+      freshCommand(actor),
+    );
+  }
+
+  it('sees a halt made by another ledger on the same store object before its next decision', async () => {
+    const a = ledger();
+    const b = new Ledger(stores[0]!, clock);
+    await fund(a, 'halted-here', '5');
+    // a keeps the platform folded after this decision; b's halt must still reach a's next one.
+    await withdrawal(a, 'halted-here', 'w0');
+    await b.executePlatform({ type: 'HaltWithdrawals', data: { incidentId: null, reason: 'test' } }, freshCommand(admin));
+    await expect(withdrawal(a, 'halted-here', 'w1')).rejects.toMatchObject({ code: 'WITHDRAWALS_HALTED' });
+    await b.executePlatform({ type: 'ResumeWithdrawals', data: { incidentId: null, reason: 'done' } }, freshCommand(admin));
+    await expect(withdrawal(a, 'halted-here', 'w2')).resolves.toMatchObject({ revision: 5n });
+  });
+
   it('sees a halt made by another process before its next decision', async () => {
     const [a, b] = [ledger(), ledger()];
     await fund(a, 'halted', '5');
+    await withdrawal(a, 'halted', 'w0');
     await b.executePlatform({ type: 'HaltWithdrawals', data: { incidentId: null, reason: 'test' } }, freshCommand(admin));
     const request = a.executeAccount(
       'halted',

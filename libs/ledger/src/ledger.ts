@@ -133,16 +133,16 @@ export class Ledger {
 
   /** The platform as it stands now, including changes made by other processes. */
   async platformView(): Promise<PlatformView> {
-    return platformView((await this.platform.load(PLATFORM_STREAM, { refresh: true })).state);
+    return platformView((await this.platform.load(PLATFORM_STREAM, { refresh: 'if-changed' })).state);
   }
 
   async incidentView(incidentId: string): Promise<IncidentView | null> {
-    return incidentView((await this.incidents.load(incidentStream(incidentId), { refresh: true })).state);
+    return incidentView((await this.incidents.load(incidentStream(incidentId), { refresh: 'if-changed' })).state);
   }
 
   /** Balances folded from the account's stream; null when the account does not exist. */
   async balances(accountId: string): Promise<AccountBalancesView | null> {
-    const { state, revision } = await this.accounts.load(accountStream(accountId), { refresh: true });
+    const { state, revision } = await this.accounts.load(accountStream(accountId), { refresh: 'if-changed' });
     if (state.accountId === null || revision === undefined) return null;
     const balances: Partial<Record<AssetCode, AssetBalanceView>> = {};
     for (const [asset, balance] of [...state.balances.entries()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -170,7 +170,7 @@ export class Ledger {
   private async latestPrices(): Promise<ReadonlyMap<AssetCode, bigint>> {
     const prices = new Map<AssetCode, bigint>();
     for (const asset of ASSET_CODES) {
-      const latest = (await this.prices.load(priceStream(asset), { refresh: true })).state.latest;
+      const latest = (await this.prices.load(priceStream(asset), { refresh: 'if-changed' })).state.latest;
       if (latest) prices.set(asset, latest.usdE8);
     }
     return prices;

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandAlreadyRecordedError, WrongExpectedRevisionError } from '../errors';
+import { CommandAlreadyRecordedError, DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
 import type { AppendResult, EventToAppend } from '../event-store.port';
+import { verifyEventStore } from '../audit/verify';
 import { describeEventStoreConformance } from '../testing/conformance';
 import {
   MAX_APPENDS_PER_COMMIT,
@@ -164,6 +165,27 @@ describe('SqliteEventStore', () => {
     });
   });
 
+  describe('appends without reading first', () => {
+    it('fall back to the full checks when a unique index refuses them: a retry is answered, a reused id refused', async () => {
+      const store = files.open();
+      const first = anEvent();
+      const stored = await store.append('s-1', [first], { expectedRevision: 'no_stream' });
+      // An exact retry of the stored append (any revision): the stored result, nothing written.
+      await expect(store.append('s-1', [first], { expectedRevision: 'any' })).resolves.toEqual(stored);
+      // The same id in another stream, or after other events: refused, and the batch's other append unharmed.
+      const outcomes = await Promise.allSettled([
+        store.append('s-2', [first], { expectedRevision: 'any' }),
+        store.append('s-2', [anEvent(), first], { expectedRevision: 'any' }),
+        store.append('s-3', [anEvent()], { expectedRevision: 'no_stream' }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+      expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+      expect(await store.streamRevision('s-2')).toBeUndefined();
+      expect((await collect(store.readAll())).map((event) => event.streamId)).toEqual(['s-1', 's-3']);
+    });
+  });
+
   describe('faults inside a group commit', () => {
     /** Makes SQLite itself fail the insert of any event of type Explode, as a disk or constraint fault would. */
     function openWithFault(raise: 'ABORT' | 'ROLLBACK'): SqliteEventStore {
@@ -238,6 +260,37 @@ describe('SqliteEventStore', () => {
       const fromLeft = await collect(left.readAll());
       expect(fromLeft.map((event) => event.revision)).toEqual([0n, 1n, 2n]);
       expect(await collect(right.readAll())).toEqual(fromLeft);
+    });
+
+    it("chain each append to the other's, with heads remembered in memory (the hash chain verifies)", async () => {
+      const path = join(files.folder, 'shared.db');
+      const [left, right] = [files.open(path), files.open(path)];
+      await left.append('s-1', [anEvent()], { expectedRevision: 'no_stream' });
+      await left.append('s-1', [anEvent()], { expectedRevision: 0n });
+      // right writes after left remembered the head at revision 1; left must notice and chain to right's event.
+      await right.append('s-1', [anEvent()], { expectedRevision: 1n });
+      await expect(left.append('s-1', [anEvent()], { expectedRevision: 1n })).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await left.append('s-1', [anEvent()], { expectedRevision: 'any' });
+      await left.append('s-1', [anEvent(), anEvent()], { expectedRevision: 3n });
+      const events = await collect(left.readStream('s-1'));
+      expect(events.map((event) => event.revision)).toEqual([0n, 1n, 2n, 3n, 4n, 5n]);
+      events.slice(1).forEach((event, index) => expect(event.metadata.prevHash).toBe(events[index]!.metadata.hash));
+      expect(await verifyEventStore(right)).toMatchObject({ ok: true, eventsChecked: 6 });
+    });
+
+    it("change a stream's change token when either of them appends to it, and only then", async () => {
+      const path = join(files.folder, 'shared.db');
+      const [left, right] = [files.open(path), files.open(path)];
+      await left.append('platform', [anEvent()], { expectedRevision: 'no_stream' });
+      const first = left.streamChangeToken('platform');
+      expect(left.streamChangeToken('platform')).toBe(first);
+      await left.append('account-1', [anEvent()], { expectedRevision: 'no_stream' });
+      expect(left.streamChangeToken('platform')).toBe(first);
+      await left.append('platform', [anEvent()], { expectedRevision: 0n });
+      const second = left.streamChangeToken('platform');
+      expect(second).not.toBe(first);
+      await right.append('platform', [anEvent()], { expectedRevision: 1n });
+      expect(left.streamChangeToken('platform')).not.toBe(second);
     });
 
     it("deliver one connection's appends to the other's subscription (by polling)", async () => {

@@ -43,6 +43,10 @@ export const SCAN_WINDOW_POSITIONS = 10_000;
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
+/** Stream heads kept in memory (about 150 bytes each), so most appends need no read before their insert. */
+const MAX_REMEMBERED_HEADS = 100_000;
+/** Streams a change token is kept for (the platform, incidents, prices: a handful in practice). */
+const MAX_WATCHED_STREAMS = 10_000;
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; its folder is created if missing. */
@@ -122,11 +126,14 @@ function prepareWrites(db: Database.Database) {
     release: db.prepare('RELEASE append'),
     rollbackToSavepoint: db.prepare('ROLLBACK TO append'),
     selectHead: db.prepare<[string], HeadRow>('SELECT revision, last_hash FROM streams WHERE stream_id = ?'),
+    // Changes whenever another connection (this process's or another's) has committed to the file.
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     selectEventById: db.prepare<[string], StoredIdRow>('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
     selectCommand: db.prepare<[string], CommandRow>('SELECT * FROM commands WHERE key = ?'),
     insertEvent: db.prepare<[string, string, number, string, string, string]>(
       'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    // The head is recorded apart from the events, so that events removed from a stream's end are noticed (audit).
     upsertHead: db.prepare<[string, number, string]>(
       `INSERT INTO streams (stream_id, revision, last_hash) VALUES (?, ?, ?)
        ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash`,
@@ -180,6 +187,13 @@ export class SqliteEventStore implements EventStore {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private commits = 0;
+  /** Heads of streams this connection wrote or read while writing; trusted only while no other connection writes. */
+  private readonly heads = new Map<string, HeadRow>();
+  private seenDataVersion: number | undefined;
+  /** Counts this store's appends; never goes back, so a token once seen is never seen again after a change. */
+  private appendSeq = 0;
+  /** Streams someone asked a change token for, with the appendSeq of their last change (or of the first ask). */
+  private readonly watched = new Map<string, number>();
 
   constructor(options: SqliteEventStoreOptions) {
     const { path, subscriptionPollIntervalMs = SUBSCRIPTION_POLL_INTERVAL_MS } = options;
@@ -268,6 +282,23 @@ export class SqliteEventStore implements EventStore {
     });
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * Same value twice only if nothing was appended to the stream in between: by this store (counted as it
+   * appends) or by any other connection to the file (SQLite's data_version, which any commit by another
+   * connection changes). Lets a caller keep a folded stream without reading it again before every decision.
+   */
+  streamChangeToken(streamId: string): string {
+    this.assertReadable();
+    let changedAt = this.watched.get(streamId);
+    if (changedAt === undefined) {
+      if (this.watched.size >= MAX_WATCHED_STREAMS) this.watched.delete(this.watched.keys().next().value!);
+      // Nothing this store appended since appendSeq can be missed: any later append moves appendSeq on.
+      changedAt = this.appendSeq;
+      this.watched.set(streamId, changedAt);
+    }
+    return `${this.writes.dataVersion.get()!}:${changedAt}`;
   }
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
@@ -365,24 +396,72 @@ export class SqliteEventStore implements EventStore {
   private commitBatch(batch: readonly PendingAppend[]): Outcome[] {
     this.writes.begin.run();
     try {
-      const outcomes = batch.map((pending) => this.appendInSavepoint(pending.append));
+      // Holding the write lock: if another connection committed since this one last looked, the heads it knows
+      // may be stale. Nobody else can commit until this transaction ends.
+      const version = this.writes.dataVersion.get()!;
+      if (version !== this.seenDataVersion) {
+        this.heads.clear();
+        this.seenDataVersion = version;
+      }
+      const outcomes = batch.map((pending) => this.applyAppend(pending.append));
       this.writes.commit.run();
       this.commits += 1;
       return outcomes;
     } catch (error) {
+      // Heads learnt inside the transaction are gone with it.
+      this.heads.clear();
       // SQLite rolls back by itself after some errors (disk full, I/O); only roll back what is still open.
       if (this.writer.inTransaction) this.writes.rollback.run();
       throw error;
     }
   }
 
+  /**
+   * One append inside the batch's transaction. The common case (no idempotency record, the stream's head known
+   * and matching the expected revision) inserts straight away: the unique indexes on event id and (stream,
+   * revision) still refuse anything the checks skipped, and such a refusal falls back to the full checks.
+   */
+  private applyAppend(append: PreparedAppend): Outcome {
+    if (append.options.command === undefined) {
+      const head = this.headOf(append.streamId);
+      if (revisionMatches(append.options.expectedRevision, head === undefined ? undefined : BigInt(head.revision))) {
+        const result = this.tryInsert(append, head);
+        if (result !== undefined) return { ok: true, result };
+      }
+    }
+    return this.appendInSavepoint(append);
+  }
+
+  /** Inserts the events after `head`; undefined (nothing written) when a unique index refused one of them. */
+  private tryInsert(append: PreparedAppend, head: HeadRow | undefined): AppendResult | undefined {
+    // The event INSERT is the only write that a unique index can refuse, and it comes first: when the first and
+    // only event is refused, nothing of the append was written, so no savepoint is needed.
+    const single = append.events.length === 1;
+    if (!single) this.writes.savepoint.run();
+    try {
+      const result = this.insertEvents(append.streamId, append.events, head);
+      if (!single) this.writes.release.run();
+      return result;
+    } catch (error) {
+      if (!isConstraintViolation(error) || !this.writer.inTransaction) throw error;
+      if (!single) {
+        this.writes.rollbackToSavepoint.run();
+        this.writes.release.run();
+      }
+      this.heads.delete(append.streamId);
+      return undefined;
+    }
+  }
+
+  /** The full checks, inside a savepoint so that a refused append leaves the batch's other appends alone. */
   private appendInSavepoint(append: PreparedAppend): Outcome {
     this.writes.savepoint.run();
     try {
-      const result = this.applyAppend(append);
+      const result = this.checkedAppend(append);
       this.writes.release.run();
       return { ok: true, result };
     } catch (error) {
+      this.heads.delete(append.streamId);
       // The whole transaction is gone: the batch fails as one (commitBatch rejects every append).
       if (!this.writer.inTransaction) throw error;
       // Undo only this append's writes; the other appends of the batch keep theirs.
@@ -392,9 +471,27 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** The stream's last revision and hash: remembered from this connection's own commits, else read. */
+  private headOf(streamId: string): HeadRow | undefined {
+    const known = this.heads.get(streamId);
+    if (known !== undefined) return known;
+    const head = this.writes.selectHead.get(streamId);
+    if (head !== undefined) this.rememberHead(streamId, head);
+    return head;
+  }
+
+  private rememberHead(streamId: string, head: HeadRow): void {
+    this.heads.delete(streamId);
+    this.heads.set(streamId, head);
+    if (this.heads.size > MAX_REMEMBERED_HEADS) {
+      const oldest = this.heads.keys().next().value;
+      if (oldest !== undefined) this.heads.delete(oldest);
+    }
+  }
+
   // ---- one append, inside the write transaction ---------------------------------------------------------------
 
-  private applyAppend({ streamId, events, options }: PreparedAppend): AppendResult {
+  private checkedAppend({ streamId, events, options }: PreparedAppend): AppendResult {
     if (options.command !== undefined) this.assertCommandNotRecorded(options.command.key);
     const stored = this.findStoredAppend(streamId, events);
     if (stored !== undefined) return stored;
@@ -435,10 +532,12 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  /** Writes the events after `head`, chaining their hashes, and remembers the stream's new head. */
   private insertEvents(streamId: string, events: readonly PreparedEvent[], head: HeadRow | undefined): AppendResult {
     let revision = head === undefined ? -1 : head.revision;
     let prevHash = head === undefined ? GENESIS_HASH : head.last_hash;
     let position = 0;
+    const eventIds: string[] = [];
     for (const event of events) {
       revision += 1;
       const hash = eventHash({ ...event, streamId, revision: BigInt(revision), prevHash });
@@ -449,9 +548,13 @@ export class SqliteEventStore implements EventStore {
       if (insertedPosition <= position) throw new Error(`position ${insertedPosition} is not after ${position}`);
       position = insertedPosition;
       prevHash = hash;
+      eventIds.push(event.eventId);
     }
     this.writes.upsertHead.run(streamId, toSafeNumber(revision, 'revision'), prevHash);
-    return { streamId, nextRevision: BigInt(revision), position: BigInt(position), eventIds: events.map((event) => event.eventId) };
+    this.rememberHead(streamId, { revision, last_hash: prevHash });
+    this.appendSeq += 1;
+    if (this.watched.has(streamId)) this.watched.set(streamId, this.appendSeq);
+    return { streamId, nextRevision: BigInt(revision), position: BigInt(position), eventIds };
   }
 
   private insertCommand(command: CommandRecordToWrite, result: AppendResult): void {
@@ -490,6 +593,11 @@ export class SqliteEventStore implements EventStore {
     const scannedThrough = rows.length === limit ? rows[rows.length - 1]!.position : upper;
     return { events, scannedThrough: BigInt(scannedThrough), reachedHead: scannedThrough === head };
   }
+}
+
+function isConstraintViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
 }
 
 function revisionMatches(expected: ExpectedRevision, current: bigint | undefined): boolean {
