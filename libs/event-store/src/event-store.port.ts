@@ -93,6 +93,12 @@ export interface ReadAllOptions {
   readonly fromPosition?: bigint;
   readonly maxCount?: number;
   readonly filter?: EventFilter;
+  /**
+   * For readers that rarely look at an event's id and metadata (projections never do): an adapter may then skip
+   * reading them with the event and read them only when `eventId` or `metadata` is accessed. Events are immutable,
+   * so what it reads then is the same.
+   */
+  readonly metadataOnAccess?: boolean;
 }
 
 export interface SubscribeOptions {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { accountStream, event } from '@app/domain';
 import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import type { Projection } from './projection';
-import { ProjectionRunner, type ProjectionLogger } from './projection-runner';
+import { MAX_BATCH_SIZE, ProjectionRunner, type ProjectionLogger } from './projection-runner';
 import { ALL_PROJECTIONS, balancesProjection, reimbursementsProjection } from './read-models';
 import type { ReadStore } from './read-store.port';
 import { reconcile, replay } from './replay';
@@ -214,6 +214,6 @@ describe('ProjectionRunner on SQLite', () => {
     expect(() => new ProjectionRunner({ store, readStore, projections: [] })).toThrow(RangeError);
     expect(() => new ProjectionRunner({ store, readStore, projections: [balancesProjection, balancesProjection] })).toThrow(/unique/);
     expect(() => new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, batchSize: 0 })).toThrow(RangeError);
-    expect(() => new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, batchSize: 10_001 })).toThrow(RangeError);
+    expect(() => new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, batchSize: MAX_BATCH_SIZE + 1 })).toThrow(RangeError);
   });
 });

@@ -121,6 +121,12 @@ export class RowCache implements ReadModelView {
   committed(): void {
     for (const key of this.dirtyKeys) {
       const row = this.rows.get(key)!;
+      // In a complete cache an absent key means "no row", so a deleted row need not be remembered (a rebuild
+      // deletes every settled withdrawal's pending row: kept, they would fill the cache and make it incomplete).
+      if (row.doc === undefined && this.complete) {
+        this.rows.delete(key);
+        continue;
+      }
       row.stored = row.doc !== undefined;
       row.dirty = false;
       // Re-inserted, so that eviction (oldest first) keeps the rows that are being written.
