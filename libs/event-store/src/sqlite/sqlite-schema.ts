@@ -2,6 +2,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/**
+ * WAL pages after which a commit also checkpoints (copies the WAL back into the database and syncs it). SQLite's
+ * default is 1,000 (4 MB); a group commit of 64 appends writes about 80 pages, so that meant a checkpoint every 12
+ * commits. At 4,000 (a 16 MB WAL) the same pages, rewritten by many commits, are copied back once: measured about
+ * 25% more appends per second with 64 in flight, at the cost of a longer (still bounded) checkpoint now and then.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 4_000;
+
 /** How long a connection waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
 
@@ -53,6 +61,7 @@ export function openSqliteWriter(path: string, migrations: readonly string[], wh
     const journalMode = db.pragma('journal_mode = WAL', { simple: true });
     if (journalMode !== 'wal') throw new Error(`cannot put ${path} in WAL mode (journal_mode is ${String(journalMode)})`);
     db.pragma('synchronous = FULL');
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     migrate(db, path, migrations, what);
     return db;
   } catch (error) {
