@@ -201,6 +201,7 @@ export class SqliteEventStore implements EventStore {
   /** Heads of streams this connection wrote or read while writing; trusted only while no other connection writes. */
   private readonly heads = new Map<string, HeadRow>();
   private seenDataVersion: number | undefined;
+  private turnDataVersion: number | undefined;
   /** Counts this store's appends; never goes back, so a token once seen is never seen again after a change. */
   private appendSeq = 0;
   /** Streams someone asked a change token for, with the appendSeq of their last change (or of the first ask). */
@@ -303,6 +304,22 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
+   * The writer's data_version, read at most once per turn of the event loop (reading it takes a read lock: about
+   * 10 µs). A store commits only in a turn of its own (the group-commit flush; close aside), so within one turn no
+   * commit by another connection of this process can be missed; another process's commit is seen from the next
+   * turn on, which is as soon as any decision could have seen it.
+   */
+  private dataVersionThisTurn(): number {
+    if (this.turnDataVersion === undefined) {
+      this.turnDataVersion = this.writes.dataVersion.get()!;
+      setImmediate(() => {
+        this.turnDataVersion = undefined;
+      });
+    }
+    return this.turnDataVersion;
+  }
+
+  /**
    * Same value twice only if nothing was appended to the stream in between: by this store (counted as it
    * appends) or by any other connection to the file (SQLite's data_version, which any commit by another
    * connection changes). Lets a caller keep a folded stream without reading it again before every decision.
@@ -316,7 +333,7 @@ export class SqliteEventStore implements EventStore {
       changedAt = this.appendSeq;
       this.watched.set(streamId, changedAt);
     }
-    return `${this.writes.dataVersion.get()!}:${changedAt}`;
+    return `${this.dataVersionThisTurn()}:${changedAt}`;
   }
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
