@@ -1,5 +1,5 @@
 import { MAX_STREAM_ID_CHARS } from '@app/event-store';
-import { ALL_PROJECTIONS } from '@app/projections';
+import { ALL_PROJECTIONS, MAX_BATCH_SIZE } from '@app/projections';
 import { InvalidOptionValueError } from './cli-errors';
 
 /** Typed reads of the options commander parsed: each @Option method has already validated its value. */
@@ -10,6 +10,20 @@ export function stringOption(raw: Readonly<Record<string, unknown>>, name: strin
 
 export function flagOption(raw: Readonly<Record<string, unknown>>, name: string): boolean {
   return raw[name] === true;
+}
+
+export function numberOption(raw: Readonly<Record<string, unknown>>, name: string): number | undefined {
+  const value = raw[name];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** Events per commit of a rebuild: a whole number from 1 to MAX_BATCH_SIZE. */
+export function parseBatchSize(value: string): number {
+  const size = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(size >= 1 && size <= MAX_BATCH_SIZE)) {
+    throw new InvalidOptionValueError(`must be a whole number of events from 1 to ${MAX_BATCH_SIZE} (got ${JSON.stringify(value)})`);
+  }
+  return size;
 }
 
 export function bigintOption(raw: Readonly<Record<string, unknown>>, name: string): bigint | undefined {

@@ -186,7 +186,8 @@ describe('the projector killed with SIGKILL during its catch-up (exactly once)',
     await expectReconciledAt(projected, { LEDGER_READ_STORE: `sqlite:${projectedPath}` });
 
     const rebuiltPath = join(dir, 'interrupted-rebuild.db');
-    const rebuild = await interrupt(['rebuild'], 'SIGTERM', rebuiltPath);
+    // Small batches, so that the log takes several commits and the signal lands between two of them.
+    const rebuild = await interrupt(['rebuild', '--batch-size', '5000'], 'SIGTERM', rebuiltPath);
     expect(rebuild.code).toBe(143);
     expect(rebuild.stderr).toContain('ledger project continues from there');
     const rebuilt = reachedPosition(rebuiltPath);

@@ -1,14 +1,16 @@
-import { rebuild, type CatchUpResult } from '@app/projections';
+import { BULK_BATCH_SIZE, rebuild, type CatchUpResult } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 import { openConfiguredReadStore } from '../open-store';
-import { parseProjectionName, PROJECTION_NAMES, stringOption } from '../options';
+import { numberOption, parseBatchSize, parseProjectionName, PROJECTION_NAMES, stringOption } from '../options';
 import { catchUpListener, peakRssMb, perSecond, secondsSince, selectProjections, stderrLogger, yieldingStore } from '../read-models';
 
 interface RebuildCommandOptions {
   /** One projection, or every one when undefined. */
   readonly projection: string | undefined;
+  /** Events per commit; BULK_BATCH_SIZE when undefined. */
+  readonly batchSize: number | undefined;
 }
 
 interface RebuildSummary {
@@ -19,7 +21,7 @@ interface RebuildSummary {
 }
 
 /**
- * `ledger rebuild [--projection NAME] [--json]`: deletes the read models' rows and checkpoints and folds the log
+ * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: deletes the read models' rows and checkpoints and folds the log
  * again from position zero (DESIGN §6), a batch per transaction. A signal stops it between two batches: the read
  * models then hold every event up to the last commit, and `ledger project` (or the API) continues from there.
  */
@@ -33,8 +35,16 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     return parseProjectionName(value);
   }
 
+  @Option({
+    flags: '--batch-size <events>',
+    description: `events folded per commit (default ${BULK_BATCH_SIZE.toLocaleString('en-US')}); smaller commits more often, so a stopped rebuild keeps more`,
+  })
+  parseBatchSize(value: string): number {
+    return parseBatchSize(value);
+  }
+
   protected parseOptions(_params: readonly string[], raw: Readonly<Record<string, unknown>>): RebuildCommandOptions {
-    return { projection: stringOption(raw, 'projection') };
+    return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize') };
   }
 
   protected async execute(options: RebuildCommandOptions, context: CommandContext): Promise<number> {
@@ -49,6 +59,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
         readStore,
         projections,
         onProgress: catchUpListener(progress, context.signal, 0n),
+        batchSize: options.batchSize,
         logger: stderrLogger('rebuild'),
       });
     } catch (error) {
