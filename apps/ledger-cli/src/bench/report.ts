@@ -1,23 +1,33 @@
 import { cpus } from 'node:os';
+import type { DiskFigures } from './disk';
+import type { EmmettFigures } from './emmett';
+import type { HttpFigures } from './http';
 import type { ReplayFigures } from './replay';
 import type { PhaseResult, WorkloadSize } from './workload';
 
-/** The targets the issue sets. */
+/** The targets the issue sets (this 2-core machine, one run). */
 export const TARGETS = {
   sequential_commands_per_s: 5_000,
   concurrent_commands_per_s: 50_000,
+  http_requests_per_s: 5_000,
+  http_p99_ms: 25,
   replay_events_per_s: 500_000,
   replay_peak_rss_mb: 400,
+  /** Our sequential commands/s over Emmett's, on the same workload. */
+  sequential_vs_emmett: 10,
 } as const;
-
-export const NOT_MEASURED_YET = ['http_requests_per_s (autocannon)', 'http_p50_ms', 'http_p99_ms', 'emmett comparison (same workload on Emmett SQLite event store, ratios)'];
 
 export interface BenchRun {
   readonly quick: boolean;
   readonly workload: WorkloadSize;
+  readonly disk: DiskFigures;
   readonly setupSeconds: number;
   readonly sequential: PhaseResult;
   readonly concurrent: PhaseResult;
+  readonly http: HttpFigures;
+  readonly emmett: EmmettFigures;
+  /** Lines Emmett wrote to the console during its run (the errors it retried), kept out of the output. */
+  readonly emmettLogLines: number;
   /** The rebuild of the workload's log. */
   readonly replayWorkload: ReplayFigures;
   /** The rebuild of the large synthetic log (not with --quick). */
@@ -35,32 +45,55 @@ function headlineReplay(run: BenchRun): ReplayFigures {
   return run.replayLarge ?? run.replayWorkload;
 }
 
+function ratio(ours: number, theirs: number): number | null {
+  return theirs > 0 ? Math.round((ours / theirs) * 10) / 10 : null;
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 100) / 100;
+}
+
+/** The figures as one JSON object (the last line of `--json`), headline figures first. */
 export function benchJson(run: BenchRun) {
   const replay = headlineReplay(run);
-  const meets = (value: number, target: number, atMost = false): boolean => (atMost ? value <= target : value >= target);
+  const sequentialVsEmmett = ratio(run.sequential.perSecond, run.emmett.sequential.perSecond);
   return {
     sequential_commands_per_s: run.sequential.perSecond,
     concurrent_commands_per_s: run.concurrent.perSecond,
+    http_requests_per_s: run.http.requestsPerSecond,
+    http_p50_ms: run.http.p50Ms,
+    http_p99_ms: run.http.p99Ms,
     replay_events_per_s: replay.eventsPerSecond,
     replay_peak_rss_mb: replay.peakRssMb,
     replay_log_events: replay.position,
-    http_requests_per_s: null,
-    http_p50_ms: null,
-    http_p99_ms: null,
-    emmett: null,
-    not_measured_yet: NOT_MEASURED_YET,
+    emmett_sequential_commands_per_s: run.emmett.sequential.perSecond,
+    emmett_concurrent_commands_per_s: run.emmett.concurrent.perSecond,
+    sequential_vs_emmett: sequentialVsEmmett,
+    concurrent_vs_emmett: ratio(run.concurrent.perSecond, run.emmett.concurrent.perSecond),
     targets: TARGETS,
     meets_targets: {
-      sequential_commands_per_s: meets(run.sequential.perSecond, TARGETS.sequential_commands_per_s),
-      concurrent_commands_per_s: meets(run.concurrent.perSecond, TARGETS.concurrent_commands_per_s),
-      replay_events_per_s: meets(replay.eventsPerSecond, TARGETS.replay_events_per_s),
-      replay_peak_rss_mb: meets(replay.peakRssMb, TARGETS.replay_peak_rss_mb, true),
+      sequential_commands_per_s: run.sequential.perSecond >= TARGETS.sequential_commands_per_s,
+      concurrent_commands_per_s: run.concurrent.perSecond >= TARGETS.concurrent_commands_per_s,
+      http_requests_per_s: run.http.requestsPerSecond >= TARGETS.http_requests_per_s,
+      http_p99_ms: run.http.p99Ms <= TARGETS.http_p99_ms,
+      replay_events_per_s: replay.eventsPerSecond >= TARGETS.replay_events_per_s,
+      replay_peak_rss_mb: replay.peakRssMb <= TARGETS.replay_peak_rss_mb,
+      sequential_vs_emmett: sequentialVsEmmett !== null && sequentialVsEmmett >= TARGETS.sequential_vs_emmett,
+    },
+    /** What plain better-sqlite3 reaches on the same disk: the ceiling of the durable figures above. */
+    disk: {
+      single_row_commits_per_s: run.disk.singleRowCommitsPerSecond,
+      event_commits_per_s: run.disk.eventCommitsPerSecond,
+      rows_per_s_at_100_per_commit: run.disk.rowsPerSecondAt100PerCommit,
+      events_per_s_at_64_per_commit: run.disk.eventsPerSecondAt64PerCommit,
     },
     quick: run.quick,
     workload: { ...run.workload, setup_s: round(run.setupSeconds) },
     phases: {
       sequential: { ...run.sequential, seconds: round(run.sequential.seconds) },
       concurrent: { ...run.concurrent, seconds: round(run.concurrent.seconds) },
+      http: run.http,
+      emmett: { ...run.emmett, console_lines: run.emmettLogLines },
       replay_workload_log: run.replayWorkload,
       replay_large_log: run.replayLarge === null ? null : { ...run.replayLarge, generationSeconds: round(run.replayLarge.generationSeconds) },
     },
@@ -70,28 +103,32 @@ export function benchJson(run: BenchRun) {
   };
 }
 
-function round(seconds: number): number {
-  return Math.round(seconds * 100) / 100;
-}
-
 const n = (value: number): string => value.toLocaleString('en-US');
 
 export function benchText(run: BenchRun): string {
   const m = machine();
   const json = benchJson(run);
-  const mark = (ok: boolean): string => (ok ? 'meets' : 'BELOW target');
+  const met = json.meets_targets;
+  const mark = (ok: boolean, above = false): string => (ok ? 'meets' : above ? 'ABOVE target' : 'BELOW target');
+  const { http, emmett, disk } = run;
   const rows: [string, string, string, string][] = [
-    ['sequential_commands_per_s', n(run.sequential.perSecond), `>= ${n(TARGETS.sequential_commands_per_s)}`, mark(json.meets_targets.sequential_commands_per_s)],
-    [`concurrent_commands_per_s (${run.workload.inFlight} in flight)`, n(run.concurrent.perSecond), `>= ${n(TARGETS.concurrent_commands_per_s)}`, mark(json.meets_targets.concurrent_commands_per_s)],
-    ['replay_events_per_s', n(json.replay_events_per_s), `>= ${n(TARGETS.replay_events_per_s)}`, mark(json.meets_targets.replay_events_per_s)],
-    ['replay_peak_rss_mb', String(json.replay_peak_rss_mb), `<= ${TARGETS.replay_peak_rss_mb}`, json.meets_targets.replay_peak_rss_mb ? 'meets' : 'ABOVE target'],
-    ['http_requests_per_s / p50 / p99', 'not measured yet', '', ''],
-    ['Emmett SQLite comparison', 'not measured yet', '', ''],
+    ['sequential_commands_per_s', n(run.sequential.perSecond), `>= ${n(TARGETS.sequential_commands_per_s)}`, mark(met.sequential_commands_per_s)],
+    [`concurrent_commands_per_s (${run.workload.inFlight} in flight)`, n(run.concurrent.perSecond), `>= ${n(TARGETS.concurrent_commands_per_s)}`, mark(met.concurrent_commands_per_s)],
+    [`http_requests_per_s (${http.connections} connections)`, n(http.requestsPerSecond), `>= ${n(TARGETS.http_requests_per_s)}`, mark(met.http_requests_per_s)],
+    ['http_p50_ms', http.p50Ms.toFixed(2), '', ''],
+    ['http_p99_ms', http.p99Ms.toFixed(2), `<= ${TARGETS.http_p99_ms}`, mark(met.http_p99_ms, true)],
+    ['replay_events_per_s', n(json.replay_events_per_s), `>= ${n(TARGETS.replay_events_per_s)}`, mark(met.replay_events_per_s)],
+    ['replay_peak_rss_mb', String(json.replay_peak_rss_mb), `<= ${TARGETS.replay_peak_rss_mb}`, mark(met.replay_peak_rss_mb, true)],
+    ['emmett sequential_commands_per_s', n(emmett.sequential.perSecond), '', ''],
+    ['emmett concurrent_commands_per_s', n(emmett.concurrent.perSecond), '', ''],
+    ['sequential vs Emmett', `${json.sequential_vs_emmett ?? '-'}x`, `>= ${TARGETS.sequential_vs_emmett}x`, mark(met.sequential_vs_emmett)],
+    ['concurrent vs Emmett', `${json.concurrent_vs_emmett ?? '-'}x`, '', ''],
   ];
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['figure', 'measured', 'target', ''][c]!.length));
   const line = (r: readonly string[]): string => r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
   const replayRow = (label: string, r: ReplayFigures): string =>
     `  ${label}: ${n(r.position)} events in ${(r.elapsedMs / 1_000).toFixed(2)} s, ${n(r.eventsPerSecond)} events/s, peak RSS ${r.peakRssMb} MB (child at start ${r.baselineRssMb} MB)`;
+  const phase = (label: string, p: PhaseResult): string => `  ${label}: ${n(p.commands)} commands in ${p.seconds.toFixed(2)} s (${p.refused} refused)`;
   return [
     `ledger bench${run.quick ? ' --quick' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}`,
     `  store: SQLite (WAL, synchronous=FULL), fresh temporary file; every command through the real handlers`,
@@ -100,13 +137,21 @@ export function benchText(run: BenchRun): string {
     line(['figure', 'measured', 'target', '']),
     ...rows.map(line),
     '',
-    `  sequential: ${n(run.sequential.commands)} commands in ${run.sequential.seconds.toFixed(2)} s (${run.sequential.refused} refused)`,
-    `  concurrent: ${n(run.concurrent.commands)} commands in ${run.concurrent.seconds.toFixed(2)} s (${run.concurrent.refused} refused)`,
+    phase('sequential', run.sequential),
+    phase('concurrent', run.concurrent),
+    `  http: ${n(http.requests)} requests in ${http.seconds.toFixed(2)} s, ${http.non2xx} not 2xx, ${http.errors} errors; ` +
+      `mean ${http.meanMs.toFixed(2)} ms, max ${http.maxMs.toFixed(2)} ms (server with keys, validation and the embedded store; ${n(http.accounts)} accounts set up over HTTP in ${http.setupSeconds.toFixed(1)} s)`,
+    `  emmett ${emmett.version} (${emmett.settings}): sequential ${n(emmett.sequential.commands)} in ${emmett.sequential.seconds.toFixed(2)} s ` +
+      `(${emmett.sequential.refused} refused), ${run.workload.inFlight} in flight ${n(emmett.concurrent.commands)} in ${emmett.concurrent.seconds.toFixed(2)} s ` +
+      `(${emmett.concurrent.refused} refused, ${emmett.concurrent.conflicts} version conflicts, ${emmett.concurrent.busy} SQLITE_BUSY retried; ` +
+      `${emmett.storeUse}: ${emmett.storeUseNote}); ${run.emmettLogLines} error lines from Emmett kept out of this output`,
     replayRow('replay of the workload log', run.replayWorkload),
     run.replayLarge === null
       ? '  replay of a 1,000,000-event log: skipped (--quick); the replay figures above are from the workload log'
       : `${replayRow('replay of the large log', run.replayLarge)}\n    (log generated in ${run.replayLarge.generationSeconds.toFixed(1)} s; the replay figures above are from it)`,
-    `  not measured yet: ${NOT_MEASURED_YET.join('; ')}`,
+    `  this disk, plain better-sqlite3 (synchronous=FULL): ${n(disk.singleRowCommitsPerSecond)} single-row commits/s, ` +
+      `${n(disk.eventCommitsPerSecond)} single-event commits/s on the event store's schema; ${n(disk.rowsPerSecondAt100PerCommit)} rows/s at 100 per commit, ` +
+      `${n(disk.eventsPerSecondAt64PerCommit)} events/s at 64 per commit on the event store's schema`,
     `  total ${run.elapsedSeconds.toFixed(1)} s`,
   ].join('\n');
 }
