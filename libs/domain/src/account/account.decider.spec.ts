@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { formatAmount } from '../money/amount';
 import type { AssetCode } from '../money/assets';
 import { event } from '../shared/event';
+import { PERSISTENT_FROM } from '../shared/persistent';
 import {
   addressRemoved,
   applyPlatformRevocation,
@@ -460,6 +461,42 @@ describe('rule 5: requested -> approved -> settled, or -> rejected/cancelled; ne
       .when(cancelWithdrawal('w-1', 'customer cancelled'), at(NOW))
       .thenEvents([{ type: 'WithdrawalCancelled', data: { withdrawalId: 'w-1', reason: 'customer cancelled', cancelledAt: NOW_ISO }, schemaVersion: 1 }])
       .thenState((state) => expect(available(state, 'ETH')).toBe('10'));
+  });
+
+  describe('on an account with a long history (its collections past PERSISTENT_FROM, held without copying)', () => {
+    const count = PERSISTENT_FROM * 3;
+    const ids = Array.from({ length: count }, (_, i) => `old-${i}`);
+    const history = [
+      ...ready,
+      ...ids.flatMap((withdrawalId, i) => [
+        requested({ withdrawalId, amount: '0.01' }),
+        approved(withdrawalId),
+        ...(i % 2 === 0 ? [settled(withdrawalId)] : []),
+      ]),
+    ];
+
+    test('every earlier withdrawal is still known: ids are not reused, pending ones settle, settled ones do not', () => {
+      givenAccount(history).when(requestWithdrawal({ withdrawalId: 'old-0', amount: '0.01' }), at(NOW)).thenThrows('WITHDRAWAL_ALREADY_EXISTS');
+      givenAccount(history)
+        .when(settleWithdrawal('old-1', '0xabc'), at(NOW))
+        .thenEvents([{ type: 'WithdrawalSettled', data: { withdrawalId: 'old-1', txHash: '0xabc', settledAt: NOW_ISO }, schemaVersion: 1 }]);
+      givenAccount(history).when(settleWithdrawal('old-2', '0xabc'), at(NOW)).thenThrows('WITHDRAWAL_ALREADY_FINAL');
+    });
+
+    test('the balance counts every one of them exactly', () => {
+      givenAccount(history)
+        .when(requestWithdrawal({ withdrawalId: 'new', amount: '8.09' }), at(NOW))
+        .thenThrows('INSUFFICIENT_FUNDS');
+      // 10 deposited, 192 withdrawals of 0.01: 8.08 left.
+      givenAccount(history)
+        .when(requestWithdrawal({ withdrawalId: 'new', amount: '8.08' }), at(NOW))
+        .thenState((state) => {
+          expect(state.withdrawals.size).toBe(count + 1);
+          expect([...state.withdrawals.keys()]).toEqual([...ids, 'new']);
+          expect(available(state, 'ETH')).toBe('0');
+          expect(held(state, 'ETH')).toBe(formatAmount('ETH', BigInt(count / 2) * 10n ** 16n + 808n * 10n ** 16n));
+        });
+    });
   });
 
   test('a withdrawal is approved only once', () => {

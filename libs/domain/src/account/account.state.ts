@@ -2,6 +2,7 @@ import type { DateTime } from 'luxon';
 import { toMinor } from '../money/amount';
 import type { AssetCode } from '../money/assets';
 import { assertNever, invariant } from '../shared/assert';
+import { withEntry, withMember, withoutEntry } from '../shared/persistent';
 import { fromIso } from '../shared/time';
 import { TRANSACTION_TYPES, type AccountEvent, type TransactionType, type TwoFactorMethod, type UnauthorizedOutcome } from './account.events';
 
@@ -125,13 +126,7 @@ export function lossOf(state: AccountState, incidentId: string, asset: AssetCode
   return state.losses.get(incidentId)?.get(asset) ?? { lostMinor: 0n, reimbursedMinor: 0n };
 }
 
-// Copy-on-write helpers: evolve never mutates the state it is given.
-function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): Map<K, V> {
-  return new Map(map).set(key, value);
-}
-function withMember<T>(set: ReadonlySet<T>, member: T): Set<T> {
-  return new Set(set).add(member);
-}
+// Copy-on-write (shared/persistent.ts): evolve never mutates the state it is given.
 
 function changeBalance(state: AccountState, asset: AssetCode, change: Partial<AssetBalance>): AccountState {
   const current = balanceOf(state, asset);
@@ -238,8 +233,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       return { ...state, addresses: withEntry(state.addresses, addressKey(asset, address), entry) };
     }
     case 'AddressRemoved': {
-      const addresses = new Map(state.addresses);
-      addresses.delete(addressKey(event.data.asset, event.data.address));
+      const addresses = withoutEntry(state.addresses, addressKey(event.data.asset, event.data.address));
       return { ...state, addresses };
     }
     case 'WithdrawalRequested': {
