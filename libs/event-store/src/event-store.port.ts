@@ -96,7 +96,8 @@ export interface ReadAllOptions {
   /**
    * For readers that rarely look at an event's id and metadata (projections never do): an adapter may then skip
    * reading them with the event and read them only when `eventId` or `metadata` is accessed. Events are immutable,
-   * so what it reads then is the same.
+   * so what it reads then is the same. Such events may not be plain objects: spreading or serialising one can leave
+   * those two fields out, and reading them after the store is closed throws.
    */
   readonly metadataOnAccess?: boolean;
 }

@@ -83,6 +83,20 @@ describe('Ledger command handlers on SQLite', () => {
     await expect(withdrawal(a, 'halted-here', 'w2')).resolves.toMatchObject({ revision: 5n });
   });
 
+  it('sees a halt by another connection that committed in the same turn as one of its own reads', async () => {
+    const [a, b] = [ledger(), ledger()];
+    await fund(a, 'same-turn', '5');
+    await withdrawal(a, 'same-turn', 'w0');
+    await new Promise((resolve) => setImmediate(resolve));
+    // b's halt reaches its store's queue (its commit is now due in this turn's check phase, before anything a
+    // schedules); then a reads the platform, in the same turn, and keeps what it read.
+    const halt = b.executePlatform({ type: 'HaltWithdrawals', data: { incidentId: null, reason: 'test' } }, freshCommand(admin));
+    for (let i = 0; i < 200; i += 1) await null;
+    expect((await a.platformView()).withdrawalsHalted).toBe(false);
+    await halt;
+    await expect(withdrawal(a, 'same-turn', 'w1')).rejects.toMatchObject({ code: 'WITHDRAWALS_HALTED' });
+  });
+
   it('sees a halt made by another process before its next decision', async () => {
     const [a, b] = [ledger(), ledger()];
     await fund(a, 'halted', '5');

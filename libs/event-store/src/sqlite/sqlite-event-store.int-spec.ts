@@ -215,6 +215,22 @@ describe('SqliteEventStore', () => {
       expect(await store.findCommand('k-1')).toBeUndefined();
     });
 
+    it('fails only the faulty append when it takes the path without reads (no idempotency record, known head)', async () => {
+      const store = openWithFault('ABORT');
+      await store.append('s-2', [anEvent()], { expectedRevision: 'no_stream' });
+      const outcomes = await Promise.allSettled([
+        store.append('s-1', [anEvent()], { expectedRevision: 'no_stream' }),
+        store.append('s-2', [anEvent('Explode')], { expectedRevision: 0n }),
+        store.append('s-2', [anEvent(), anEvent('Explode')], { expectedRevision: 0n }),
+        store.append('s-3', [anEvent()], { expectedRevision: 'no_stream' }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect((await collect(store.readAll())).map((event) => `${event.streamId}@${event.revision}`)).toEqual(['s-2@0', 's-1@0', 's-3@0']);
+      // The head it remembered is still right: the next append chains to revision 0.
+      await expect(store.append('s-2', [anEvent()], { expectedRevision: 0n })).resolves.toMatchObject({ nextRevision: 1n });
+      expect(await verifyEventStore(store)).toMatchObject({ ok: true });
+    });
+
     it('rejects every append of the batch when the transaction itself is lost, and keeps working', async () => {
       const store = openWithFault('ROLLBACK');
       const outcomes = await Promise.allSettled([

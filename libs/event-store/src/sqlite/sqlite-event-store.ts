@@ -43,6 +43,8 @@ export const SCAN_WINDOW_POSITIONS = 10_000;
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
+/** Commits by every SQLite event store of this process (another store on the same file is another connection). */
+let processCommits = 0;
 /** Stream heads kept in memory (about 150 bytes each), so most appends need no read before their insert. */
 const MAX_REMEMBERED_HEADS = 100_000;
 /** Streams a change token is kept for (the platform, incidents, prices: a handful in practice). */
@@ -201,7 +203,9 @@ export class SqliteEventStore implements EventStore {
   /** Heads of streams this connection wrote or read while writing; trusted only while no other connection writes. */
   private readonly heads = new Map<string, HeadRow>();
   private seenDataVersion: number | undefined;
-  private turnDataVersion: number | undefined;
+  private cachedDataVersion: number | undefined;
+  private cachedOthersCommits = 0;
+  private cacheClearQueued = false;
   /** Counts this store's appends; never goes back, so a token once seen is never seen again after a change. */
   private appendSeq = 0;
   /** Streams someone asked a change token for, with the appendSeq of their last change (or of the first ask). */
@@ -304,19 +308,26 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * The writer's data_version, read at most once per turn of the event loop (reading it takes a read lock: about
-   * 10 µs). A store commits only in a turn of its own (the group-commit flush; close aside), so within one turn no
-   * commit by another connection of this process can be missed; another process's commit is seen from the next
-   * turn on, which is as soon as any decision could have seen it.
+   * The writer's data_version (reading it takes a read lock: about 10 µs), kept only until the microtasks queued
+   * with it have run: the commands that decide together in one burst of microtasks share one read, and anything
+   * that runs later (another callback, another request) reads again, so a commit by another process acknowledged
+   * before it began is always seen. A commit by another store of this process (another connection to the file, as
+   * in tests) drops the kept value at once, whenever it happens.
    */
-  private dataVersionThisTurn(): number {
-    if (this.turnDataVersion === undefined) {
-      this.turnDataVersion = this.writes.dataVersion.get()!;
-      setImmediate(() => {
-        this.turnDataVersion = undefined;
-      });
+  private dataVersionNow(): number {
+    const othersCommits = processCommits - this.commits;
+    if (this.cachedDataVersion === undefined || this.cachedOthersCommits !== othersCommits) {
+      this.cachedDataVersion = this.writes.dataVersion.get()!;
+      this.cachedOthersCommits = othersCommits;
+      if (!this.cacheClearQueued) {
+        this.cacheClearQueued = true;
+        queueMicrotask(() => {
+          this.cachedDataVersion = undefined;
+          this.cacheClearQueued = false;
+        });
+      }
     }
-    return this.turnDataVersion;
+    return this.cachedDataVersion;
   }
 
   /**
@@ -333,7 +344,7 @@ export class SqliteEventStore implements EventStore {
       changedAt = this.appendSeq;
       this.watched.set(streamId, changedAt);
     }
-    return `${this.dataVersionThisTurn()}:${changedAt}`;
+    return `${this.dataVersionNow()}:${changedAt}`;
   }
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
@@ -441,6 +452,7 @@ export class SqliteEventStore implements EventStore {
       const outcomes = batch.map((pending) => this.applyAppend(pending.append));
       this.writes.commit.run();
       this.commits += 1;
+      processCommits += 1;
       return outcomes;
     } catch (error) {
       // Heads learnt inside the transaction are gone with it.
@@ -460,31 +472,30 @@ export class SqliteEventStore implements EventStore {
     if (append.options.command === undefined) {
       const head = this.headOf(append.streamId);
       if (revisionMatches(append.options.expectedRevision, head === undefined ? undefined : BigInt(head.revision))) {
-        const result = this.tryInsert(append, head);
-        if (result !== undefined) return { ok: true, result };
+        const outcome = this.tryInsert(append, head);
+        if (outcome !== undefined) return outcome;
       }
     }
     return this.appendInSavepoint(append);
   }
 
-  /** Inserts the events after `head`; undefined (nothing written) when a unique index refused one of them. */
-  private tryInsert(append: PreparedAppend, head: HeadRow | undefined): AppendResult | undefined {
-    // The event INSERT is the only write that a unique index can refuse, and it comes first: when the first and
-    // only event is refused, nothing of the append was written, so no savepoint is needed.
-    const single = append.events.length === 1;
-    if (!single) this.writes.savepoint.run();
+  /**
+   * Inserts the events after `head` in a savepoint of their own. Undefined (nothing written) when a unique index
+   * refused one of them, for the full checks to decide; any other failure fails this append alone, unless it took
+   * the whole transaction with it.
+   */
+  private tryInsert(append: PreparedAppend, head: HeadRow | undefined): Outcome | undefined {
+    this.writes.savepoint.run();
     try {
       const result = this.insertEvents(append.streamId, append.events, head);
-      if (!single) this.writes.release.run();
-      return result;
+      this.writes.release.run();
+      return { ok: true, result };
     } catch (error) {
-      if (!isConstraintViolation(error) || !this.writer.inTransaction) throw error;
-      if (!single) {
-        this.writes.rollbackToSavepoint.run();
-        this.writes.release.run();
-      }
       this.heads.delete(append.streamId);
-      return undefined;
+      if (!this.writer.inTransaction) throw error;
+      this.writes.rollbackToSavepoint.run();
+      this.writes.release.run();
+      return isConstraintViolation(error) ? undefined : { ok: false, error };
     }
   }
 
