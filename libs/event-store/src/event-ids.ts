@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
@@ -13,7 +13,7 @@ const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}
  * (an idempotency key, say) give a version 5-style id, SHA-256 based.
  */
 export function eventIdFor(commandId: string, index: number): string {
-  const bytes = createHash('sha256').update(`${commandId}\u0000${index}`).digest().subarray(0, 16);
+  const bytes = hash('sha256', `${commandId}\u0000${index}`, 'buffer').subarray(0, 16);
   const timeOrdered = V7.test(commandId);
   if (timeOrdered) Buffer.from(commandId.slice(0, 8) + commandId.slice(9, 13), 'hex').copy(bytes, 0);
   bytes[6] = (bytes[6]! & 0x0f) | (timeOrdered ? 0x80 : 0x50);
