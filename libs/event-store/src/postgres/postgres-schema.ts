@@ -55,7 +55,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Throws when a schema name is not a plain identifier PostgreSQL keeps as given. */
 export function assertSchemaName(schema: string): void {
-  if (!SCHEMA_NAME.test(schema) || Buffer.byteLength(schema, 'utf8') > MAX_IDENTIFIER_BYTES) {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema) || Buffer.byteLength(schema, 'utf8') > MAX_IDENTIFIER_BYTES) {
     throw new Error(`schema must be a plain identifier of at most ${MAX_IDENTIFIER_BYTES} bytes, got ${JSON.stringify(schema)}`);
   }
 }
@@ -75,12 +75,36 @@ export function qualified(schema: string, table: string): string {
   return `${escapeIdentifier(schema)}.${table}`;
 }
 
+/** One store's migrations (the event store's, the read store's), run by runPostgresMigrations. */
+export interface PostgresMigrations {
+  /** Names the migrations in errors: "schema x has <what> version 2". */
+  readonly what: string;
+  /** The table, in the schema, that records the versions applied. */
+  readonly table: string;
+  /** The first key of the migration's advisory lock; the schema's lock key is the second. */
+  readonly lockClass: number;
+  /** migrations[i] takes version i to i + 1; each gets the quoted schema name. */
+  readonly migrations: readonly ((quotedSchema: string) => string)[];
+  /** Run once on the connection before migrating, to refuse a database the store cannot use. */
+  readonly check?: (client: PoolClient) => Promise<void>;
+}
+
+/** Brings the event store's schema to SCHEMA_VERSION (see runPostgresMigrations). */
+export function migrate(pool: Pool, schema: string): Promise<void> {
+  return runPostgresMigrations(pool, schema, {
+    what: 'event store schema',
+    table: 'schema_migrations',
+    lockClass: MIGRATION_LOCK_CLASS,
+    migrations: MIGRATIONS,
+  });
+}
+
 /**
- * Brings the schema to SCHEMA_VERSION, one migration per transaction. Every transaction first takes a
+ * Brings a schema to the last of its migrations, one migration per transaction. Every transaction first takes a
  * transaction-scoped advisory lock, then reads the version: two processes starting at once run each migration
  * exactly once, and the second one sees the first one's work.
  */
-export async function migrate(pool: Pool, schema: string): Promise<void> {
+export async function runPostgresMigrations(pool: Pool, schema: string, spec: PostgresMigrations): Promise<void> {
   const client = await pool.connect();
   let fault: Error | undefined;
   // A checked-out client has no error listener; a dropped socket would otherwise crash the process.
@@ -89,11 +113,12 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
   };
   client.on('error', onError);
   try {
-    while (await migrateOneStep(client, schema)) {
+    await spec.check?.(client);
+    while (await migrateOneStep(client, schema, spec)) {
       // Each step commits one migration; loop until the schema is current.
     }
   } catch (error) {
-    fault = error instanceof Error ? error : new Error(String(error));
+    fault ??= error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
     client.removeListener('error', onError);
@@ -103,41 +128,34 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
 }
 
 /** Applies the next migration, if any; returns whether it applied one. */
-async function migrateOneStep(client: PoolClient, schema: string): Promise<boolean> {
+async function migrateOneStep(client: PoolClient, schema: string, spec: PostgresMigrations): Promise<boolean> {
   const quoted = escapeIdentifier(schema);
+  const latest = spec.migrations.length;
   await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${MIGRATION_LOCK_TIMEOUT_MS}`);
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [MIGRATION_LOCK_CLASS, schemaLockKey(schema)]);
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [spec.lockClass, schemaLockKey(schema)]);
     // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege on the database.
     const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${quoted}`);
     await client.query(
-      `CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
+      `CREATE TABLE IF NOT EXISTS ${quoted}.${spec.table} (
          version integer PRIMARY KEY,
          applied_at timestamptz NOT NULL DEFAULT now()
        )`,
     );
-    const version = await currentVersion(client, schema);
-    if (version > SCHEMA_VERSION) {
-      throw new Error(`schema ${schema} has version ${version}; this code knows versions up to ${SCHEMA_VERSION}`);
-    }
-    if (version === SCHEMA_VERSION) {
+    const result = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${quoted}.${spec.table}`);
+    const version = result.rows[0]?.version ?? 0;
+    if (version > latest) throw new Error(`schema ${schema} has ${spec.what} version ${version}; this code knows versions up to ${latest}`);
+    if (version === latest) {
       await client.query('COMMIT');
       return false;
     }
-    await client.query(MIGRATIONS[version]!(quoted));
-    await client.query(`INSERT INTO ${quoted}.schema_migrations (version) VALUES ($1)`, [version + 1]);
+    await client.query(spec.migrations[version]!(quoted));
+    await client.query(`INSERT INTO ${quoted}.${spec.table} (version) VALUES ($1)`, [version + 1]);
     await client.query('COMMIT');
     return true;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-async function currentVersion(client: PoolClient, schema: string): Promise<number> {
-  const result = await client.query<{ version: number | null }>(
-    `SELECT max(version) AS version FROM ${qualified(schema, 'schema_migrations')}`,
-  );
-  return result.rows[0]?.version ?? 0;
 }
