@@ -1,6 +1,6 @@
 import type { ReadModelRow } from './projection';
 import {
-  assertCommit,
+  assertCommits,
   assertListLimit,
   assertProjectionName,
   checkpointMatches,
@@ -54,9 +54,9 @@ export class InMemoryReadStore implements ReadStore {
 
   async commitMany(commits: readonly ProjectionCommit[]): Promise<void> {
     this.assertOpen();
+    assertCommits(commits);
     // Everything is checked and serialised before the first write, so a failing commit leaves nothing behind.
     const prepared = commits.map((commit) => {
-      assertCommit(commit);
       const stored = this.projections.get(commit.projection)?.checkpoint;
       if (!checkpointMatches(stored, commit.version, commit.from)) {
         throw new CheckpointMovedError(commit.projection, commit.from, stored);
@@ -69,9 +69,6 @@ export class InMemoryReadStore implements ReadStore {
       });
       return { commit, rows };
     });
-    if (new Set(commits.map((commit) => commit.projection)).size !== commits.length) {
-      throw new RangeError('a commit names a projection twice');
-    }
     for (const { commit, rows } of prepared) {
       const target = this.projectionFor(commit.projection);
       for (const { key, row } of rows) {

@@ -86,6 +86,14 @@ export function checkpointMatches(stored: Checkpoint | undefined, version: numbe
   return from !== undefined && stored.position === from && stored.version === version;
 }
 
+/** The checks every adapter makes on a batch of commits before it writes anything (see assertCommit). */
+export function assertCommits(commits: readonly ProjectionCommit[]): void {
+  for (const commit of commits) assertCommit(commit);
+  if (new Set(commits.map((commit) => commit.projection)).size !== commits.length) {
+    throw new RangeError('a commit names a projection twice');
+  }
+}
+
 /** The checks every adapter makes before it writes anything; a failure here is a programming fault. */
 export function assertCommit(commit: ProjectionCommit): void {
   assertProjectionName(commit.projection);

@@ -1,7 +1,7 @@
 import { escapeIdentifier, Pool, type PoolClient } from 'pg';
 import { INDEX_FIELD_NAMES, type IndexFields, type ReadModelRow } from '../projection';
 import {
-  assertCommit,
+  assertCommits,
   assertListLimit,
   assertProjectionName,
   checkpointMatches,
@@ -208,10 +208,7 @@ export class PostgresReadStore implements ReadStore {
 
   async commitMany(commits: readonly ProjectionCommit[]): Promise<void> {
     this.assertOpen();
-    for (const commit of commits) assertCommit(commit);
-    if (new Set(commits.map((commit) => commit.projection)).size !== commits.length) {
-      throw new RangeError('a commit names a projection twice');
-    }
+    assertCommits(commits);
     if (commits.length === 0) return;
     // Everything is checked and serialised before the transaction begins: a doc without a JSON form fails here.
     const { upserts, deletes } = prepareChanges(commits);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { INDEX_FIELD_NAMES, type IndexFields, type ReadModelRow } from '../projection';
 import {
-  assertCommit,
+  assertCommits,
   assertListLimit,
   assertProjectionName,
   checkpointMatches,
@@ -125,10 +125,7 @@ export class SqliteReadStore implements ReadStore {
 
   async commitMany(commits: readonly ProjectionCommit[]): Promise<void> {
     this.assertOpen();
-    for (const commit of commits) assertCommit(commit);
-    if (new Set(commits.map((commit) => commit.projection)).size !== commits.length) {
-      throw new RangeError('a commit names a projection twice');
-    }
+    assertCommits(commits);
     if (commits.length === 0) return;
     this.writes.begin.run();
     try {
