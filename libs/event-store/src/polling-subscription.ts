@@ -88,3 +88,53 @@ export class PollingSubscription implements Subscription {
     });
   }
 }
+
+/** Reads the next page of matching committed events after a position, at most `limit` of them. */
+export type LogPageReader = (afterPosition: bigint, limit: number) => LogPage | Promise<LogPage>;
+
+/**
+ * readAll for an adapter that reads its log a page at a time (SQLite, PostgreSQL): from `fromPosition`
+ * (inclusive) until the head or `maxCount` events, pages of at most `pageSize`. `check` runs first, when the
+ * iteration starts, so that bad options reject the iteration as they do in an async generator of the adapter's own.
+ */
+export async function* readLogPages(
+  check: () => void,
+  readPage: LogPageReader,
+  fromPosition: bigint | undefined,
+  maxCount: number | undefined,
+  pageSize: number,
+): AsyncGenerator<RecordedEvent> {
+  check();
+  let after = (fromPosition ?? 0n) - 1n;
+  let remaining = maxCount ?? Number.POSITIVE_INFINITY;
+  while (remaining > 0) {
+    const page = await readPage(after, Math.min(pageSize, remaining));
+    // for-of rather than yield*: about half the cost per event in an async generator.
+    for (const event of page.events) yield event;
+    if (page.reachedHead) return;
+    remaining -= page.events.length;
+    after = page.scannedThrough;
+  }
+}
+
+/**
+ * subscribe for such an adapter: a PollingSubscription over its pages, kept in `open` (so that a commit can
+ * notify it and close can end it) until it closes.
+ */
+export function subscribeToLogPages(
+  readPage: LogPageReader,
+  afterPosition: bigint | undefined,
+  pageSize: number,
+  pollIntervalMs: number,
+  open: Set<PollingSubscription>,
+): PollingSubscription {
+  const subscription = new PollingSubscription({
+    // Positions start at 1, so "after 0" is the start of the log.
+    afterPosition: afterPosition ?? 0n,
+    readPage: (after) => readPage(after, pageSize),
+    pollIntervalMs,
+    onClose: (closed) => open.delete(closed),
+  });
+  open.add(subscription);
+  return subscription;
+}

@@ -14,7 +14,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
-import { type LogPage, PollingSubscription } from '../polling-subscription';
+import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
 import {
   type BatchState,
   decideAppend,
@@ -256,19 +256,15 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
-    this.assertReadable();
-    assertBound('fromPosition', options.fromPosition);
-    assertReadOptions(options.maxCount, options.filter);
-    let after = (options.fromPosition ?? 0n) - 1n;
-    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
-    while (remaining > 0) {
-      const page = await this.readLogPage(after, options.filter, Math.min(READ_PAGE_SIZE, remaining));
-      yield* page.events;
-      if (page.reachedHead) return;
-      remaining -= page.events.length;
-      after = page.scannedThrough;
-    }
+  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    const check = (): void => {
+      this.assertReadable();
+      assertBound('fromPosition', options.fromPosition);
+      assertReadOptions(options.maxCount, options.filter);
+    };
+    const filter = options.filter;
+    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit);
+    return readLogPages(check, readPage, options.fromPosition, options.maxCount, READ_PAGE_SIZE);
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {
@@ -276,15 +272,8 @@ export class PostgresEventStore implements EventStore {
     assertBound('afterPosition', options.afterPosition);
     assertReadOptions(undefined, options.filter);
     const filter = options.filter;
-    const subscription = new PollingSubscription({
-      // Positions start at 1, so "after 0" is the start of the log.
-      afterPosition: options.afterPosition ?? 0n,
-      readPage: (after) => this.readLogPage(after, filter, READ_PAGE_SIZE),
-      pollIntervalMs: this.pollIntervalMs,
-      onClose: (closed) => this.subscriptions.delete(closed),
-    });
-    this.subscriptions.add(subscription);
-    return subscription;
+    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit);
+    return subscribeToLogPages(readPage, options.afterPosition, READ_PAGE_SIZE, this.pollIntervalMs, this.subscriptions);
   }
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {

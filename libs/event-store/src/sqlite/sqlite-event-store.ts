@@ -29,7 +29,7 @@ import type {
   Subscription,
 } from '../event-store.port';
 import { eventHash, GENESIS_HASH } from '../hash-chain';
-import { type LogPage, PollingSubscription } from '../polling-subscription';
+import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
 import { openReader, openWriter } from './sqlite-schema';
 
 /** Group commit bounds: one commit holds at most this many appends and (unless one append is larger) events. */
@@ -277,20 +277,15 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
-    this.assertReadable();
-    assertBound('fromPosition', options.fromPosition);
-    assertReadOptions(options.maxCount, options.filter);
-    let after = (options.fromPosition ?? 0n) - 1n;
-    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
-    while (remaining > 0) {
-      const page = this.readLogPage(after, options.filter, Math.min(READ_PAGE_SIZE, remaining), options.metadataOnAccess === true);
-      // for-of rather than yield*: about half the cost per event in an async generator.
-      for (const event of page.events) yield event;
-      if (page.reachedHead) return;
-      remaining -= page.events.length;
-      after = page.scannedThrough;
-    }
+  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    const check = (): void => {
+      this.assertReadable();
+      assertBound('fromPosition', options.fromPosition);
+      assertReadOptions(options.maxCount, options.filter);
+    };
+    const { filter, metadataOnAccess = false } = options;
+    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit, metadataOnAccess);
+    return readLogPages(check, readPage, options.fromPosition, options.maxCount, READ_PAGE_SIZE);
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {
@@ -298,15 +293,8 @@ export class SqliteEventStore implements EventStore {
     assertBound('afterPosition', options.afterPosition);
     assertReadOptions(undefined, options.filter);
     const filter = options.filter;
-    const subscription = new PollingSubscription({
-      // Positions start at 1, so "after 0" is the start of the log.
-      afterPosition: options.afterPosition ?? 0n,
-      readPage: (after) => this.readLogPage(after, filter, READ_PAGE_SIZE),
-      pollIntervalMs: this.pollIntervalMs,
-      onClose: (closed) => this.subscriptions.delete(closed),
-    });
-    this.subscriptions.add(subscription);
-    return subscription;
+    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit);
+    return subscribeToLogPages(readPage, options.afterPosition, READ_PAGE_SIZE, this.pollIntervalMs, this.subscriptions);
   }
 
   /**
