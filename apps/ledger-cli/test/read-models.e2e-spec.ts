@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accountBalances, ALL_PROJECTIONS, openSqliteReadStore } from '@app/projections';
+import { accountBalances, ALL_PROJECTIONS, MAX_BATCH_SIZE, openSqliteReadStore } from '@app/projections';
 import { requireCliBuild, runCli, startCli } from './support/cli-process';
 import { depositTo, SEEDED_EVENTS, seedLedger, storedCheckpoints, withSqliteFile } from './support/ledger-files';
 
@@ -86,6 +86,15 @@ describe('ledger project, rebuild and reconcile (the built CLI)', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain(`must be one of ${PROJECTION_NAMES.join(', ')}`);
       expect(run.stderr).toMatch(/Usage: ledger (rebuild|reconcile)/);
+    }
+    expect(existsSync(readStorePath)).toBe(false);
+  });
+
+  it('rebuild: a batch size that is not a whole number from 1 to the maximum is a usage error (exit 2), creating nothing', async () => {
+    const runs = await Promise.all(['0', '2.5', 'many', String(MAX_BATCH_SIZE + 1)].map((size) => runCli(['rebuild', '--batch-size', size], env)));
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`must be a whole number of events from 1 to ${MAX_BATCH_SIZE}`);
     }
     expect(existsSync(readStorePath)).toBe(false);
   });
