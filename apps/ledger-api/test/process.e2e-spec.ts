@@ -132,7 +132,9 @@ describe('the ledger server process', () => {
       restarted.child.kill('SIGTERM');
       await restarted.exited;
     }
-  });
+    // Seeding 3,000 accounts and two server starts take about 4.5 s here, close to jest's default of 5 s; the wait
+    // for the resumed job above allows 60 s.
+  }, 90_000);
 
   it('generates one key per role on first start, shows them once, keeps only hashes, and accepts them after a restart', async () => {
     const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}` };
