@@ -131,5 +131,12 @@ export interface EventStore {
    * returns undefined, callers read the stream.
    */
   streamChangeToken?(streamId: string): string | undefined;
+  /**
+   * Optional, for adapters that can prove it without a read: the stream's current revision, when this store knows
+   * it and can tell that no process has appended to the stream since (SQLite: the heads of streams its own
+   * connection wrote, while no other connection has committed). Undefined means "not known": read the stream.
+   * Lets the ledger decide on a kept fold of a stream it writes itself, and still never on a stale one.
+   */
+  knownStreamRevision?(streamId: string): bigint | undefined;
   close(): Promise<void>;
 }

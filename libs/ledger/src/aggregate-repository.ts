@@ -8,11 +8,12 @@ export interface Loaded<State> {
 }
 
 /**
- * How `load` treats a kept fold: false uses it as it is (the append's expected revision catches a stale one);
- * true folds in whatever was appended since; 'if-changed' does the same but skips the read when the store's
- * change token says nothing was appended (a fold decided on without an append of its own, like the platform's).
+ * How `load` treats a kept fold. Neither way decides on a stale one: a refusal or an empty decision never reaches
+ * the append's expected-revision check, so a kept fold must be proven current before anything is decided on it.
+ * true folds in whatever was appended since (one read); 'if-changed' skips that read when the store proves that
+ * nothing was appended since the fold (the stream's head it knows, or its change token), and reads otherwise.
  */
-export type Refresh = boolean | 'if-changed';
+export type Refresh = true | 'if-changed';
 
 interface Kept<State> extends Loaded<State> {
   /** The store's change token taken before the fold was read; undefined when unknown. */
@@ -30,8 +31,9 @@ export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent
 
 /**
  * Loads aggregates by folding their streams, and keeps the folded state of recently used streams in memory.
- * A cached state is safe to decide on: the append carries its revision as the expected revision, so a stream
- * changed by another process is detected there and the command retries with `refresh`.
+ * A kept fold is used only once the store has proven it current, or after folding in what was appended since
+ * (by any process): the append's expected revision alone would not do, because a command refused on a stale fold
+ * (a token enrolled elsewhere, a withdrawal requested elsewhere) never reaches it.
  */
 export class AggregateRepository<Command, Event extends DomainEvent, State, Context> {
   private readonly cache = new Map<string, Kept<State>>();
@@ -43,14 +45,18 @@ export class AggregateRepository<Command, Event extends DomainEvent, State, Cont
   ) {}
 
   /**
-   * The aggregate's state. With `refresh`, events appended since the cached revision (by anyone) are folded
-   * in first; without it a cached state is returned as it is.
+   * The aggregate's state, current as of the call: events appended since the kept revision (by anyone) are
+   * folded in first, unless the store proves there are none (`'if-changed'`).
    */
   async load(streamId: string, options: { refresh: Refresh }): Promise<Loaded<State>> {
     const cached = this.cache.get(streamId);
+    if (cached && options.refresh === 'if-changed' && cached.revision !== undefined && this.store.knownStreamRevision?.(streamId) === cached.revision) {
+      this.touch(streamId, cached);
+      return cached;
+    }
     // Taken before reading: an append that lands during the read changes it, so the next load reads again.
     const token = options.refresh === 'if-changed' ? this.store.streamChangeToken?.(streamId) : undefined;
-    if (cached && (options.refresh === false || (token !== undefined && token === cached.token))) {
+    if (cached && token !== undefined && token === cached.token) {
       this.touch(streamId, cached);
       return cached;
     }

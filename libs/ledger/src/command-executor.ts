@@ -77,7 +77,8 @@ export class CommandExecutor {
   ): Promise<CommandResult> {
     const { streamId, repository } = spec;
     for (let attempt = 0; attempt < MAX_COMMAND_ATTEMPTS; attempt += 1) {
-      const loaded = await repository.load(streamId, { refresh: attempt > 0 });
+      // Proven current before deciding (a refusal never meets the expected-revision check); after a conflict, read.
+      const loaded = await repository.load(streamId, { refresh: attempt > 0 ? true : 'if-changed' });
       const now = this.clock.now();
       const context = await spec.context(now, attempt);
       const events = repository.decider.decide(spec.command, loaded.state, context);

@@ -121,8 +121,8 @@ describe('queries over a read store', () => {
         { withdrawalId: 'w-2', asset: 'BTC', amount: '0.5', outcome: 'loss', detectedAt: '2022-01-17T12:00:00.000Z' },
       ],
       assets: {
-        BTC: { lost: '0.5', prevented: '0', reimbursed: '0', outstanding: '0.5' },
-        ETH: { lost: '2', prevented: '0', reimbursed: '0', outstanding: '2' },
+        BTC: { lost: '0.5', prevented: '0', reimbursed: '0', paidOut: '0', payoutUsd: '0.00', outstanding: '0.5' },
+        ETH: { lost: '2', prevented: '0', reimbursed: '0', paidOut: '0', payoutUsd: '0.00', outstanding: '2' },
       },
     });
   });
@@ -139,7 +139,7 @@ describe('queries over a read store', () => {
         accountId: 'a2',
         status: 'outstanding',
         withdrawals: [{ withdrawalId: 'w-2', asset: 'BTC', amount: '0.5', outcome: 'loss', detectedAt: '2022-01-17T12:00:00.000Z' }],
-        assets: { BTC: { lost: '0.5', prevented: '0', reimbursed: '0', outstanding: '0.5' } },
+        assets: { BTC: { lost: '0.5', prevented: '0', reimbursed: '0', paidOut: '0', payoutUsd: '0.00', outstanding: '0.5' } },
       },
     ]);
     expect(ids(await incidentLedger(rs, 'inc-1', { asset: 'ETH', status: 'outstanding' }))).toEqual(['a2', 'a4', 'a5']);

@@ -105,7 +105,9 @@ export async function incidentLedger(rs: ReadStore, incidentId: string, query: I
     accountId: doc.accountId,
     status: doc.status,
     withdrawals: doc.withdrawals,
-    assets: { [doc.asset]: { lost: doc.lost, prevented: doc.prevented, reimbursed: doc.reimbursed, outstanding: doc.outstanding } },
+    assets: {
+      [doc.asset]: { lost: doc.lost, prevented: doc.prevented, reimbursed: doc.reimbursed, paidOut: doc.paidOut, payoutUsd: doc.payoutUsd, outstanding: doc.outstanding },
+    },
   }));
 }
 
@@ -123,6 +125,8 @@ export interface IncidentLossTotals {
    */
   readonly totalLostUsd: string;
   readonly totalReimbursedUsd: string;
+  /** What approved protection claims paid, in USD. */
+  readonly totalPayoutUsd: string;
   readonly totalOutstandingUsd: string;
   readonly unpricedAssets: AssetCode[];
 }
@@ -144,6 +148,7 @@ export async function lossTotals(rs: ReadStore, incidentId: string): Promise<Inc
     assets,
     totalLostUsd: sum('lostUsd'),
     totalReimbursedUsd: sum('reimbursedUsd'),
+    totalPayoutUsd: formatUsdCents(assets.reduce((cents, total) => cents + parseUsdCents(total.payoutUsd), 0n)),
     totalOutstandingUsd: sum('outstandingUsd'),
     unpricedAssets: assets.filter((total) => total.priceUsd === null).map((total) => total.asset),
   };

@@ -17,7 +17,7 @@ export function csv(headers: readonly string[], rows: readonly (readonly CsvCell
   return line(headers) + rows.map(line).join('');
 }
 
-/** Per asset: lost, prevented, reimbursed, outstanding, each with its USD value at the incident's price. */
+/** Per asset: lost, prevented, reimbursed, paid out by protection claims, outstanding, with USD values. */
 export function lossesCsv(report: VerifiedIncidentReport): string {
   const figures = report.report;
   const usd = (list: readonly { asset: string; usd: string }[], asset: string) => list.find((figure) => figure.asset === asset)?.usd ?? '0.00';
@@ -30,13 +30,15 @@ export function lossesCsv(report: VerifiedIncidentReport): string {
     usd(figures.prevented, row.asset),
     row.reimbursed,
     row.reimbursedUsd,
+    row.paidOut,
+    row.payoutUsd,
     row.outstanding,
     row.outstandingUsd,
     row.priceUsd,
     row.priceRecordedAt,
     row.affectedAccounts,
   ]);
-  const headers = ['incidentId', 'asset', 'lost', 'lostUsd', 'prevented', 'preventedUsd', 'reimbursed', 'reimbursedUsd', 'outstanding', 'outstandingUsd', 'priceUsd', 'priceRecordedAt', 'affectedAccounts'];
+  const headers = ['incidentId', 'asset', 'lost', 'lostUsd', 'prevented', 'preventedUsd', 'reimbursed', 'reimbursedUsd', 'paidOut', 'payoutUsd', 'outstanding', 'outstandingUsd', 'priceUsd', 'priceRecordedAt', 'affectedAccounts'];
   return csv(headers, rows);
 }
 
@@ -53,13 +55,15 @@ export function affectedAccountsCsv(report: VerifiedIncidentReport): string {
         loss!.lost,
         loss!.prevented,
         loss!.reimbursed,
+        loss!.paidOut,
+        loss!.payoutUsd,
         loss!.outstanding,
         withdrawals.filter((w) => w.outcome === 'loss').length,
         withdrawals.filter((w) => w.outcome === 'prevented').length,
       ];
     }),
   );
-  return csv(['incidentId', 'accountId', 'accountStatus', 'asset', 'lost', 'prevented', 'reimbursed', 'outstanding', 'withdrawalsLost', 'withdrawalsPrevented'], rows);
+  return csv(['incidentId', 'accountId', 'accountStatus', 'asset', 'lost', 'prevented', 'reimbursed', 'paidOut', 'payoutUsd', 'outstanding', 'withdrawalsLost', 'withdrawalsPrevented'], rows);
 }
 
 export function claimsCsv(report: VerifiedIncidentReport): string {

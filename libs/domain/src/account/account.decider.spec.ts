@@ -568,7 +568,7 @@ describe('rule 6: an unauthorized withdrawal names a withdrawal of the account a
       .withIncident('inc-1')
       .when(reportUnauthorized(), at(NOW))
       .thenEvents([unauthorizedDetected({ amount: '4', outcome: 'loss' }, NOW)])
-      .thenState((state) => expect(lossOf(state, 'inc-1', 'ETH')).toEqual({ lostMinor: 4n * 10n ** 18n, reimbursedMinor: 0n }));
+      .thenState((state) => expect(lossOf(state, 'inc-1', 'ETH')).toEqual({ lostMinor: 4n * 10n ** 18n, reimbursedMinor: 0n, paidOutMinor: 0n }));
   });
 
   test('an unknown withdrawal is WITHDRAWAL_NOT_FOUND', () => {
@@ -606,6 +606,47 @@ describe('rule 6: an unauthorized withdrawal names a withdrawal of the account a
     ['cancelled', [...pending, cancelled()]],
   ])('a %s withdrawal moved no funds and is refused', (_status, history) => {
     givenAccount(history).withIncident('inc-1').when(reportUnauthorized(), at(NOW)).thenThrows('WITHDRAWAL_ALREADY_FINAL');
+  });
+});
+
+describe('approval and settlement check again what the request checked: the address and the second factor', () => {
+  const requestedOne = [...ready, requested({ amount: '1' })];
+  const approvedOne = [...requestedOne, approved()];
+  const REMOVED_AT = '2022-01-18T11:00Z';
+
+  test('approval refuses a withdrawal whose address was removed since it was requested (ADDRESS_NOT_WHITELISTED)', () => {
+    givenAccount([...requestedOne, addressRemoved('ETH', ADDR, REMOVED_AT)]).when(approveWithdrawal(), at(NOW)).thenThrows('ADDRESS_NOT_WHITELISTED');
+  });
+
+  test('settlement refuses an approved withdrawal whose address was removed since (ADDRESS_NOT_WHITELISTED)', () => {
+    givenAccount([...approvedOne, addressRemoved('ETH', ADDR, REMOVED_AT)]).when(settleWithdrawal(), at(NOW)).thenThrows('ADDRESS_NOT_WHITELISTED');
+  });
+
+  test('an address removed and whitelisted again is inside its new hold: settlement waits (ADDRESS_ON_HOLD)', () => {
+    const again = [...approvedOne, addressRemoved('ETH', ADDR, REMOVED_AT), whitelisted('ETH', ADDR, '2022-01-18T11:30Z', 24)];
+    givenAccount(again).when(settleWithdrawal(), at(NOW)).thenThrows('ADDRESS_ON_HOLD');
+  });
+
+  test('settlement refuses an approved withdrawal whose token was revoked since (TWO_FACTOR_REVOKED)', () => {
+    givenAccount([...approvedOne, tokenRevoked('tok-1', '2022-01-18T11:00Z')]).when(settleWithdrawal(), at(NOW)).thenThrows('TWO_FACTOR_REVOKED');
+  });
+
+  test('settlement refuses an approved withdrawal whose token a platform-wide revocation ended (TWO_FACTOR_REVOKED)', () => {
+    givenAccount(approvedOne)
+      .withPlatform({ latestTwoFactorRevocationAt: at('2022-01-17T05:00Z') })
+      .when(settleWithdrawal(), at(NOW))
+      .thenThrows('TWO_FACTOR_REVOKED');
+  });
+
+  test('such a withdrawal can still be rejected, and its hold is released', () => {
+    givenAccount([...approvedOne, tokenRevoked('tok-1', '2022-01-18T11:00Z'), addressRemoved('ETH', ADDR, REMOVED_AT)])
+      .when(rejectWithdrawal(), at(NOW))
+      .thenEvents([rejected('w-1', NOW)])
+      .thenState((state) => expect(available(state, 'ETH')).toBe('10'));
+  });
+
+  test('with the address and the token still valid, settlement goes through', () => {
+    givenAccount(approvedOne).when(settleWithdrawal(), at(NOW)).thenEvents([settled('w-1', NOW)]);
   });
 });
 

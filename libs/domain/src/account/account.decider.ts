@@ -15,11 +15,12 @@ import {
   availableMinor,
   balanceOf,
   lossOf,
+  outstandingMinor,
   type AccountState,
   type TwoFactorToken,
   type Withdrawal,
 } from './account.state';
-import { PROTECTION_PROGRAMME_START, protectionDenialReasons, protectionPayout } from './protection';
+import { compensatedByPayoutMinor, PROTECTION_PROGRAMME_START, protectionDenialReasons, protectionPayout } from './protection';
 
 export * from './protection';
 
@@ -56,6 +57,18 @@ function requireValidToken(state: AccountState, tokenId: string, platform: Platf
     throw domainError('TWO_FACTOR_REVOKED', `${tokenId} was enrolled before the platform-wide revocation of ${toIso(revokedAt)}`);
   }
   return token;
+}
+
+/**
+ * Rule 4, wherever money moves towards an address (request, approval, settlement): the address is still
+ * whitelisted for the asset, and past its hold. Removing an address stops the withdrawals already on their way to it.
+ */
+function requireWithdrawableAddress(state: AccountState, asset: AssetCode, address: string, now: DateTime): void {
+  const whitelisted = state.addresses.get(addressKey(asset, address));
+  if (!whitelisted) throw domainError('ADDRESS_NOT_WHITELISTED', `${asset} ${address}`);
+  if (now < whitelisted.withdrawableFrom) {
+    throw domainError('ADDRESS_ON_HOLD', `withdrawable from ${toIso(whitelisted.withdrawableFrom)}`);
+  }
 }
 
 function requireWithdrawal(state: AccountState, withdrawalId: string): Withdrawal {
@@ -166,11 +179,7 @@ function requestWithdrawal(cmd: C.RequestWithdrawal, state: AccountState, ctx: A
   if (state.withdrawals.has(withdrawalId)) throw domainError('WITHDRAWAL_ALREADY_EXISTS', withdrawalId);
   if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
   requireValidToken(state, twoFactorTokenId, ctx.platform);
-  const whitelisted = state.addresses.get(addressKey(asset, address));
-  if (!whitelisted) throw domainError('ADDRESS_NOT_WHITELISTED', `${asset} ${address}`);
-  if (ctx.now < whitelisted.withdrawableFrom) {
-    throw domainError('ADDRESS_ON_HOLD', `withdrawable from ${toIso(whitelisted.withdrawableFrom)}`);
-  }
+  requireWithdrawableAddress(state, asset, address, ctx.now);
   const available = availableMinor(balanceOf(state, asset));
   if (amountMinor > available) {
     throw domainError('INSUFFICIENT_FUNDS', `${formatAmount(asset, available)} ${asset} available`);
@@ -185,18 +194,25 @@ function approveWithdrawal(cmd: C.ApproveWithdrawal, state: AccountState, ctx: A
   if (withdrawal.status === 'approved') throw domainError('WITHDRAWAL_ALREADY_APPROVED', withdrawal.withdrawalId);
   requirePending(withdrawal);
   if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
-  // The second factor that authorised the request must still be valid when the exchange approves it.
+  // The second factor that authorised the request, and the address, must still be valid when the exchange approves it.
   requireValidToken(state, withdrawal.twoFactorTokenId, ctx.platform);
+  requireWithdrawableAddress(state, withdrawal.asset, withdrawal.address, ctx.now);
   return [event('WithdrawalApproved', { withdrawalId: withdrawal.withdrawalId, approvedAt: toIso(ctx.now) })];
 }
 
-/** Rule 5: requested -> approved -> settled; never backwards, never twice. */
+/**
+ * Rule 5: requested -> approved -> settled; never backwards, never twice. Settlement is when the funds leave, so it
+ * checks again what approval checked: a token revoked since (singly, or by a platform-wide revocation during an
+ * incident) or an address removed since stops the withdrawal; it can then only be rejected or cancelled.
+ */
 function settleWithdrawal(cmd: C.SettleWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
   requireOpen(state);
   const withdrawal = requireWithdrawal(state, cmd.data.withdrawalId);
   requirePending(withdrawal);
   if (withdrawal.status !== 'approved') throw domainError('WITHDRAWAL_NOT_APPROVED', withdrawal.withdrawalId);
   if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
+  requireValidToken(state, withdrawal.twoFactorTokenId, ctx.platform);
+  requireWithdrawableAddress(state, withdrawal.asset, withdrawal.address, ctx.now);
   return [event('WithdrawalSettled', { withdrawalId: withdrawal.withdrawalId, txHash: cmd.data.txHash, settledAt: toIso(ctx.now) })];
 }
 
@@ -239,7 +255,10 @@ function reportUnauthorized(cmd: C.ReportUnauthorizedWithdrawal, state: AccountS
   return [detected, event('WithdrawalCancelled', { withdrawalId, reason: `unauthorized (incident ${incident.incidentId})`, cancelledAt: at })];
 }
 
-/** Rule 7: reimbursements for an incident never exceed the account's loss in that incident, per asset. */
+/**
+ * Rule 7: reimbursements for an incident never exceed the account's loss in that incident, per asset, less what
+ * approved protection payouts already compensated of it: a loss is compensated at most once in total.
+ */
 function reimburse(cmd: C.Reimburse, state: AccountState, ctx: AccountDecisionContext): Decision {
   requireOpen(state);
   const { reimbursementId, incidentId, asset } = cmd.data;
@@ -248,10 +267,11 @@ function reimburse(cmd: C.Reimburse, state: AccountState, ctx: AccountDecisionCo
   if (state.reimbursementIds.has(reimbursementId)) throw domainError('REIMBURSEMENT_ALREADY_RECORDED', reimbursementId);
   if (!ctx.incident || ctx.incident.incidentId !== incidentId) throw domainError('INCIDENT_NOT_FOUND', incidentId);
   const loss = lossOf(state, incidentId, asset);
-  const outstanding = loss.lostMinor - loss.reimbursedMinor;
-  invariant(outstanding >= 0n, `account ${state.accountId} was reimbursed beyond its ${asset} loss in ${incidentId}`);
+  const outstanding = outstandingMinor(loss);
+  invariant(outstanding >= 0n, `account ${state.accountId} was compensated beyond its ${asset} loss in ${incidentId}`);
   if (amountMinor > outstanding) {
-    throw domainError('REIMBURSEMENT_EXCEEDS_LOSS', `${formatAmount(asset, outstanding)} ${asset} outstanding`);
+    const compensated = `${formatAmount(asset, loss.reimbursedMinor)} reimbursed, ${formatAmount(asset, loss.paidOutMinor)} paid by protection claims`;
+    throw domainError('REIMBURSEMENT_EXCEEDS_LOSS', `${formatAmount(asset, outstanding)} ${asset} outstanding (${compensated})`);
   }
   const amount = formatAmount(asset, amountMinor);
   return [event('Reimbursed', { reimbursementId, incidentId, asset, amount, reimbursedAt: toIso(ctx.now) })];
@@ -283,13 +303,22 @@ function fileProtectionClaim(cmd: C.FileProtectionClaim, state: AccountState, ct
 
   const at = toIso(ctx.now);
   const filed = event('ProtectionClaimFiled', { claimId, withdrawalId, ...declaration, filedAt: at });
-  const reasons = protectionDenialReasons(state, withdrawal, declaration);
+  // A loss is compensated at most once: the claim covers only what reimbursements and earlier payouts left of it.
+  const { asset } = withdrawal;
+  const { incidentId } = withdrawal.unauthorized;
+  const left = outstandingMinor(lossOf(state, incidentId, asset));
+  const claimedMinor = left < withdrawal.amountMinor ? left : withdrawal.amountMinor;
+  const reasons = protectionDenialReasons(state, withdrawal, declaration, claimedMinor);
   if (reasons.length > 0) return [filed, event('ProtectionClaimDenied', { claimId, withdrawalId, reasons, decidedAt: at })];
-  const claimedUsdCents = valueUsdCents(withdrawal.asset, withdrawal.amountMinor, priceE8);
+  const claimedUsdCents = valueUsdCents(asset, claimedMinor, priceE8);
   const { payoutUsdCents, capped } = protectionPayout(state, claimedUsdCents);
+  const compensatedAmount = formatAmount(asset, compensatedByPayoutMinor(claimedMinor, claimedUsdCents, payoutUsdCents));
   const claimedUsd = formatAmount('USD', claimedUsdCents);
   const payoutUsd = formatAmount('USD', payoutUsdCents);
-  return [filed, event('ProtectionClaimApproved', { claimId, withdrawalId, claimedUsd, payoutUsd, capped, decidedAt: at })];
+  return [
+    filed,
+    event('ProtectionClaimApproved', { claimId, withdrawalId, incidentId, asset, claimedUsd, payoutUsd, capped, compensatedAmount, decidedAt: at }),
+  ];
 }
 
 /**

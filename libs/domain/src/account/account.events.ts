@@ -71,7 +71,23 @@ export type ProtectionClaimFiled = Event<
 >;
 export type ProtectionClaimApproved = Event<
   'ProtectionClaimApproved',
-  { claimId: string; withdrawalId: string; claimedUsd: Amount; payoutUsd: Amount; capped: boolean; decidedAt: string }
+  {
+    claimId: string;
+    withdrawalId: string;
+    /** The incident the withdrawal's loss belongs to, and its asset: the payout compensates part of that loss. */
+    incidentId: string;
+    asset: AssetCode;
+    /** The value of what was still outstanding of the withdrawal when the claim was decided. */
+    claimedUsd: Amount;
+    payoutUsd: Amount;
+    capped: boolean;
+    /**
+     * How much of the loss, in the asset, the payout compensates: what was outstanding, or its share paid when the
+     * payout is capped (rounded up, so that payouts and reimbursements together never exceed the loss).
+     */
+    compensatedAmount: Amount;
+    decidedAt: string;
+  }
 >;
 export type ProtectionClaimDenied = Event<
   'ProtectionClaimDenied',
@@ -85,7 +101,9 @@ export type ProtectionDenialReason =
   | 'NO_POLICE_REPORT_COPY'
   | 'QUESTIONNAIRE_INCOMPLETE'
   | 'DEVICE_JAILBROKEN'
-  | 'TRANSACTION_BEFORE_PROGRAMME';
+  | 'TRANSACTION_BEFORE_PROGRAMME'
+  /** Nothing of the withdrawal's loss is outstanding: reimbursements or an earlier payout compensated it. */
+  | 'LOSS_ALREADY_COMPENSATED';
 
 export type AccountEvent =
   | AccountOpened

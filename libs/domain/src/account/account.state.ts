@@ -49,10 +49,22 @@ export interface Withdrawal {
   readonly mfaOnAllTransactionTypes: boolean;
 }
 
-/** What one incident cost one account in one asset, and how much of it has been paid back. */
+/**
+ * What one incident cost one account in one asset, and how much of it has been compensated: by reimbursements, and
+ * by approved protection payouts (in the asset: the share of the loss a payout covers). A loss is compensated at
+ * most once in total: reimbursed + paid out never exceeds lost.
+ */
 export interface IncidentLoss {
   readonly lostMinor: bigint;
   readonly reimbursedMinor: bigint;
+  readonly paidOutMinor: bigint;
+}
+
+const NO_LOSS: IncidentLoss = { lostMinor: 0n, reimbursedMinor: 0n, paidOutMinor: 0n };
+
+/** What of a loss is still to be compensated. */
+export function outstandingMinor(loss: IncidentLoss): bigint {
+  return loss.lostMinor - loss.reimbursedMinor - loss.paidOutMinor;
 }
 
 export type ProtectionClaimStatus = 'filed' | 'approved' | 'denied';
@@ -123,7 +135,7 @@ export function balanceOf(state: AccountState, asset: AssetCode): AssetBalance {
 }
 
 export function lossOf(state: AccountState, incidentId: string, asset: AssetCode): IncidentLoss {
-  return state.losses.get(incidentId)?.get(asset) ?? { lostMinor: 0n, reimbursedMinor: 0n };
+  return state.losses.get(incidentId)?.get(asset) ?? NO_LOSS;
 }
 
 // Copy-on-write (shared/persistent.ts): evolve never mutates the state it is given.
@@ -166,8 +178,9 @@ function changeLoss(state: AccountState, incidentId: string, asset: AssetCode, c
   const next: IncidentLoss = {
     lostMinor: current.lostMinor + (change.lostMinor ?? 0n),
     reimbursedMinor: current.reimbursedMinor + (change.reimbursedMinor ?? 0n),
+    paidOutMinor: current.paidOutMinor + (change.paidOutMinor ?? 0n),
   };
-  invariant(next.reimbursedMinor <= next.lostMinor, `reimbursed ${asset} exceeds the loss in incident ${incidentId}`);
+  invariant(outstandingMinor(next) >= 0n, `${asset} compensated beyond the loss of account ${state.accountId} in incident ${incidentId}`);
   const perAsset = withEntry(state.losses.get(incidentId) ?? new Map<AssetCode, IncidentLoss>(), asset, next);
   return { ...state, losses: withEntry(state.losses, incidentId, perAsset) };
 }
@@ -295,10 +308,12 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
     }
     case 'ProtectionClaimApproved': {
       const claim = claimOf(state, event.data.claimId);
+      const { incidentId, asset, compensatedAmount } = event.data;
       const payoutUsdCents = toMinor('USD', event.data.payoutUsd);
       const approved: ProtectionClaim = { ...claim, status: 'approved', payoutUsdCents };
+      const compensated = changeLoss(state, incidentId, asset, { paidOutMinor: toMinor(asset, compensatedAmount) });
       return {
-        ...state,
+        ...compensated,
         protectionClaims: withEntry(state.protectionClaims, claim.claimId, approved),
         approvedPayoutUsdCents: state.approvedPayoutUsdCents + payoutUsdCents,
       };

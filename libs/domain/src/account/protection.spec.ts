@@ -1,6 +1,6 @@
 import { formatAmount } from '../money/amount';
 import { TRANSACTION_TYPES, type AccountEvent, type ProtectionDenialReason } from './account.events';
-import { availableMinor, balanceOf } from './account.state';
+import { availableMinor, balanceOf, lossOf } from './account.state';
 import {
   antiPhishingCodeSet,
   approved,
@@ -18,6 +18,8 @@ import {
   mfaEnabled,
   opened,
   protectionEnrolled,
+  reimburse,
+  reimbursed,
   requested,
   settled,
   unauthorizedDetected,
@@ -60,7 +62,11 @@ describe('rule 8: an eligible protection claim is approved, valued at the latest
       .when(claim(), at(FILED_AT))
       .thenEvents([
         filed(),
-        { type: 'ProtectionClaimApproved', data: { claimId: 'claim-1', withdrawalId: 'w-1', claimedUsd: '31290', payoutUsd: '31290', capped: false, decidedAt: FILED_ISO }, schemaVersion: 1 },
+        {
+          type: 'ProtectionClaimApproved',
+          data: { claimId: 'claim-1', withdrawalId: 'w-1', incidentId: 'inc-2', asset: 'ETH', claimedUsd: '31290', payoutUsd: '31290', capped: false, compensatedAmount: '10', decidedAt: FILED_ISO },
+          schemaVersion: 1,
+        },
       ]);
   });
 
@@ -68,34 +74,34 @@ describe('rule 8: an eligible protection claim is approved, valued at the latest
     givenAccount([...protectedAccount, ...lost('0.123456789012345678')])
       .withPrices({ ETH: '3129.12345678' })
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '386.31', payoutUsd: '386.31' }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '386.31', payoutUsd: '386.31', compensatedAmount: '0.123456789012345678' }, FILED_AT)]);
   });
 
   test('a claim worth more than US$250,000 is paid 250000 and marked capped', () => {
     givenAccount([...protectedAccount, ...lost('100')])
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '312900', payoutUsd: '250000', capped: true }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '312900', payoutUsd: '250000', capped: true, compensatedAmount: '79.897730904442313839' }, FILED_AT)]);
   });
 
   test('a claim worth exactly US$250,000 is paid in full and not capped', () => {
     givenAccount([...protectedAccount, ...lost('100')])
       .withPrices({ ETH: '2500' })
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '250000', payoutUsd: '250000', capped: false }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '250000', payoutUsd: '250000', capped: false, compensatedAmount: '100' }, FILED_AT)]);
   });
 
   test("the cap is per account: earlier approved payouts leave only the rest of US$250,000", () => {
     const earlier = [
       ...lost('70', '2022-03-09T11:00Z', 'w-0'),
       claimFiled({ claimId: 'claim-0', withdrawalId: 'w-0' }, '2022-03-15T00:00Z'),
-      claimApproved({ claimId: 'claim-0', withdrawalId: 'w-0', claimedUsd: '219030', payoutUsd: '219030' }, '2022-03-15T00:00Z'),
+      claimApproved({ claimId: 'claim-0', withdrawalId: 'w-0', claimedUsd: '219030', payoutUsd: '219030', compensatedAmount: '70' }, '2022-03-15T00:00Z'),
     ];
     // 250000 - 219030 = 30970 left of the cap; the new claim is worth 31290.
     givenAccount([...protectedAccount, ...earlier, ...lost('10')])
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '30970', capped: true }, FILED_AT)])
+      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '30970', capped: true, compensatedAmount: '9.897730904442313839' }, FILED_AT)])
       .thenState((state) => expect(state.approvedPayoutUsdCents).toBe(25_000_000n));
   });
 
@@ -103,12 +109,12 @@ describe('rule 8: an eligible protection claim is approved, valued at the latest
     const earlier = [
       ...lost('100', '2022-03-09T11:00Z', 'w-0'),
       claimFiled({ claimId: 'claim-0', withdrawalId: 'w-0' }, '2022-03-15T00:00Z'),
-      claimApproved({ claimId: 'claim-0', withdrawalId: 'w-0', claimedUsd: '312900', payoutUsd: '250000', capped: true }, '2022-03-15T00:00Z'),
+      claimApproved({ claimId: 'claim-0', withdrawalId: 'w-0', claimedUsd: '312900', payoutUsd: '250000', capped: true, compensatedAmount: '79.897730904442313839' }, '2022-03-15T00:00Z'),
     ];
     givenAccount([...protectedAccount, ...earlier, ...lost('1')])
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '3129', payoutUsd: '0', capped: true }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '3129', payoutUsd: '0', capped: true, compensatedAmount: '0' }, FILED_AT)]);
   });
 
   test('a claim moves no balance: finance pays it outside the ledger', () => {
@@ -148,7 +154,7 @@ describe('rule 8: a claim that fails a condition is denied with that reason', ()
     givenAccount(history)
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290' }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290', compensatedAmount: '10' }, FILED_AT)]);
   });
 
   test('MFA on some transaction types only is MFA_NOT_ON_ALL_TRANSACTIONS', () => {
@@ -183,7 +189,7 @@ describe('rule 8: a claim that fails a condition is denied with that reason', ()
     givenAccount(history)
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290' }, FILED_AT)])
+      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290', compensatedAmount: '10' }, FILED_AT)])
       .thenState((state) => expect(state.mfaOnAllTransactionTypesSince).toBeNull());
   });
 
@@ -221,7 +227,7 @@ describe('rule 8: a claim that fails a condition is denied with that reason', ()
     givenAccount(withCodeAt('2022-02-17T11:00Z'))
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290' }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290', compensatedAmount: '10' }, FILED_AT)]);
   });
 
   test('a code never set is ANTI_PHISHING_CODE_TOO_RECENT', () => {
@@ -234,7 +240,7 @@ describe('rule 8: a claim that fails a condition is denied with that reason', ()
     givenAccount(history)
       .withPrices(ETH_PRICE)
       .when(claim(), at(FILED_AT))
-      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290' }, FILED_AT)]);
+      .thenEvents([filed(), claimApproved({ claimedUsd: '31290', payoutUsd: '31290', compensatedAmount: '10' }, FILED_AT)]);
   });
 
   test.each<[string, ClaimFields, ProtectionDenialReason]>([
@@ -328,7 +334,7 @@ describe('rule 8: what is not a claim at all is refused and nothing is recorded'
   });
 
   test('a withdrawal already claimed, approved or denied, is PROTECTION_WITHDRAWAL_ALREADY_CLAIMED', () => {
-    const approvedBefore = [...lostTen, claimFiled({ claimId: 'claim-0' }, '2022-03-15T00:00Z'), claimApproved({ claimId: 'claim-0', claimedUsd: '31290', payoutUsd: '31290' }, '2022-03-15T00:00Z')];
+    const approvedBefore = [...lostTen, claimFiled({ claimId: 'claim-0' }, '2022-03-15T00:00Z'), claimApproved({ claimId: 'claim-0', claimedUsd: '31290', payoutUsd: '31290', compensatedAmount: '10' }, '2022-03-15T00:00Z')];
     const deniedBefore = [...lostTen, claimFiled({ claimId: 'claim-0' }, '2022-03-15T00:00Z'), claimDenied(['NO_POLICE_REPORT'], { claimId: 'claim-0' }, '2022-03-15T00:00Z')];
     givenAccount(approvedBefore).withPrices(ETH_PRICE).when(claim(), at(FILED_AT)).thenThrows('PROTECTION_WITHDRAWAL_ALREADY_CLAIMED');
     givenAccount(deniedBefore).withPrices(ETH_PRICE).when(claim(), at(FILED_AT)).thenThrows('PROTECTION_WITHDRAWAL_ALREADY_CLAIMED');
@@ -336,5 +342,83 @@ describe('rule 8: what is not a claim at all is refused and nothing is recorded'
 
   test('an asset without a recorded price is PRICE_NOT_RECORDED', () => {
     givenAccount(lostTen).withPrices({ BTC: '41929.5' }).when(claim(), at(FILED_AT)).thenThrows('PRICE_NOT_RECORDED');
+  });
+});
+
+describe('a loss is compensated at most once: reimbursements and protection payouts together never exceed it', () => {
+  const REIMBURSED_AT = '2022-03-12T00:00Z';
+  const reimbursedEth = (amount: string, reimbursementId = 'r-1') => reimbursed({ reimbursementId, incidentId: 'inc-2', amount }, REIMBURSED_AT);
+  const approvedFor = (amount: string, claimedUsd: string) => [
+    claimFiled({}, '2022-03-15T00:00Z'),
+    claimApproved({ claimedUsd, payoutUsd: claimedUsd, compensatedAmount: amount }, '2022-03-15T00:00Z'),
+  ];
+  const ETH = 10n ** 18n;
+
+  test('a claim for a loss already reimbursed in full is denied LOSS_ALREADY_COMPENSATED', () => {
+    givenAccount([...protectedAccount, ...lost('1'), reimbursedEth('1')])
+      .withPrices(ETH_PRICE)
+      .when(claim(), at(FILED_AT))
+      .thenEvents([filed(), claimDenied(['LOSS_ALREADY_COMPENSATED'], {}, FILED_AT)]);
+  });
+
+  test('a claim for a partly reimbursed loss pays only what is outstanding: 0.6 of 1 ETH', () => {
+    givenAccount([...protectedAccount, ...lost('1'), reimbursedEth('0.4')])
+      .withPrices(ETH_PRICE)
+      .when(claim(), at(FILED_AT))
+      .thenEvents([filed(), claimApproved({ claimedUsd: '1877.4', payoutUsd: '1877.4', compensatedAmount: '0.6' }, FILED_AT)])
+      .thenState((state) => expect(lossOf(state, 'inc-2', 'ETH')).toEqual({ lostMinor: ETH, reimbursedMinor: (4n * ETH) / 10n, paidOutMinor: (6n * ETH) / 10n }));
+  });
+
+  test('after a full payout, a reimbursement of the same loss is REIMBURSEMENT_EXCEEDS_LOSS, by one wei', () => {
+    givenAccount([...protectedAccount, ...lost('1'), ...approvedFor('1', '3129')])
+      .withIncident('inc-2')
+      .when(reimburse({ incidentId: 'inc-2', amount: '0.000000000000000001' }), at(FILED_AT))
+      .thenThrows('REIMBURSEMENT_EXCEEDS_LOSS');
+  });
+
+  test('after a capped payout, exactly the unpaid share can be reimbursed, and not one wei more', () => {
+    const cappedPayout = [
+      claimFiled({}, '2022-03-15T00:00Z'),
+      claimApproved({ claimedUsd: '312900', payoutUsd: '250000', capped: true, compensatedAmount: '79.897730904442313839' }, '2022-03-15T00:00Z'),
+    ];
+    const history = [...protectedAccount, ...lost('100'), ...cappedPayout];
+    givenAccount(history)
+      .withIncident('inc-2')
+      .when(reimburse({ incidentId: 'inc-2', amount: '20.102269095557686162' }), at(FILED_AT))
+      .thenThrows('REIMBURSEMENT_EXCEEDS_LOSS');
+    givenAccount(history)
+      .withIncident('inc-2')
+      .when(reimburse({ reimbursementId: 'r-rest', incidentId: 'inc-2', amount: '20.102269095557686161' }), at(FILED_AT))
+      .thenEvents([reimbursed({ reimbursementId: 'r-rest', incidentId: 'inc-2', amount: '20.102269095557686161' }, FILED_AT)])
+      .thenState((state) => expect(lossOf(state, 'inc-2', 'ETH').lostMinor).toBe(100n * ETH));
+  });
+
+  test('the capped share is rounded up, so payout and reimbursement together never exceed the loss', () => {
+    givenAccount([...protectedAccount, ...lost('100')])
+      .withPrices(ETH_PRICE)
+      .when(claim(), at(FILED_AT))
+      // 100 ETH x 250000 / 312900 = 79.8977309044423138382... ETH, rounded up to the wei.
+      .thenEvents([filed(), claimApproved({ claimedUsd: '312900', payoutUsd: '250000', capped: true, compensatedAmount: '79.897730904442313839' }, FILED_AT)]);
+  });
+
+  test('two losses in one incident and asset, one reimbursement: one claim is paid, the next finds nothing left', () => {
+    const twoLosses = [...protectedAccount, ...lost('1', STOLEN_AT, 'w-1'), ...lost('1', '2022-03-10T11:10Z', 'w-2'), reimbursedEth('1')];
+    givenAccount(twoLosses)
+      .withPrices(ETH_PRICE)
+      .when(claim({ withdrawalId: 'w-1' }), at(FILED_AT))
+      .thenEvents([filed({ withdrawalId: 'w-1' }), claimApproved({ claimedUsd: '3129', payoutUsd: '3129', compensatedAmount: '1' }, FILED_AT)]);
+    const paidOne = [...twoLosses, claimFiled({ claimId: 'claim-0', withdrawalId: 'w-1' }, '2022-03-15T00:00Z'),
+      claimApproved({ claimId: 'claim-0', withdrawalId: 'w-1', claimedUsd: '3129', payoutUsd: '3129', compensatedAmount: '1' }, '2022-03-15T00:00Z')];
+    givenAccount(paidOne)
+      .withPrices(ETH_PRICE)
+      .when(claim({ withdrawalId: 'w-2' }), at(FILED_AT))
+      .thenEvents([filed({ withdrawalId: 'w-2' }), claimDenied(['LOSS_ALREADY_COMPENSATED'], { withdrawalId: 'w-2' }, FILED_AT)]);
+  });
+
+  test('a denial lists the compensated loss beside every other failed condition', () => {
+    givenAccount([...protectedAccount, ...lost('1'), reimbursedEth('1')])
+      .withPrices(ETH_PRICE)
+      .when(claim({ questionnaireCompleted: false }), at(FILED_AT))
+      .thenEvents([filed({ questionnaireCompleted: false }), claimDenied(['QUESTIONNAIRE_INCOMPLETE', 'LOSS_ALREADY_COMPENSATED'], {}, FILED_AT)]);
   });
 });

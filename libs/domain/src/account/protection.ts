@@ -27,6 +27,7 @@ export const PROTECTION_DENIAL_REASONS: readonly ProtectionDenialReason[] = [
   'NO_POLICE_REPORT_COPY',
   'QUESTIONNAIRE_INCOMPLETE',
   'DEVICE_JAILBROKEN',
+  'LOSS_ALREADY_COMPENSATED',
 ];
 
 /** What the customer declared when filing a claim. */
@@ -37,11 +38,16 @@ export interface ProtectionClaimDeclaration {
   readonly deviceJailbroken: boolean;
 }
 
-/** Every condition of the programme the claim fails, in PROTECTION_DENIAL_REASONS order; empty when eligible. */
+/**
+ * Every condition of the programme the claim fails, in PROTECTION_DENIAL_REASONS order; empty when eligible.
+ * `outstandingMinor` is what is still uncompensated of the withdrawal's loss: the programme pays a loss at most once,
+ * so a loss already reimbursed (or paid by an earlier claim) leaves nothing to claim.
+ */
 export function protectionDenialReasons(
   state: AccountState,
   withdrawal: Withdrawal,
   declaration: ProtectionClaimDeclaration,
+  outstandingMinor: bigint,
 ): ProtectionDenialReason[] {
   const transactionAt = withdrawal.requestedAt;
   const codeSetAt = state.antiPhishingCodeFirstSetAt;
@@ -54,8 +60,18 @@ export function protectionDenialReasons(
     NO_POLICE_REPORT_COPY: !declaration.policeReportCopyProvided,
     QUESTIONNAIRE_INCOMPLETE: !declaration.questionnaireCompleted,
     DEVICE_JAILBROKEN: declaration.deviceJailbroken,
+    LOSS_ALREADY_COMPENSATED: outstandingMinor <= 0n,
   };
   return PROTECTION_DENIAL_REASONS.filter((reason) => failed[reason]);
+}
+
+/**
+ * How much of a loss a payout compensates, in the asset: all of what was claimed, or its paid share when the payout
+ * was capped. Rounded up, so that what is left to reimburse never makes the two together exceed the loss.
+ */
+export function compensatedByPayoutMinor(claimedMinor: bigint, claimedUsdCents: bigint, payoutUsdCents: bigint): bigint {
+  if (claimedUsdCents <= 0n || payoutUsdCents >= claimedUsdCents) return claimedMinor;
+  return (claimedMinor * payoutUsdCents + claimedUsdCents - 1n) / claimedUsdCents;
 }
 
 /** The payout of an eligible claim: its value, capped so that the account's approved payouts stay within the cap. */

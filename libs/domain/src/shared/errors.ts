@@ -29,7 +29,7 @@ export const DOMAIN_ERROR_MESSAGES = {
   INCIDENT_NOT_OPEN: 'the incident is closed',
   UNAUTHORIZED_ALREADY_REPORTED: 'this withdrawal is already reported as unauthorized',
   REIMBURSEMENT_ALREADY_RECORDED: 'a reimbursement with this id is already recorded',
-  REIMBURSEMENT_EXCEEDS_LOSS: "the reimbursement exceeds the account's unreimbursed loss in this asset for this incident",
+  REIMBURSEMENT_EXCEEDS_LOSS: "the reimbursement exceeds what is outstanding of the account's loss in this asset for this incident (the loss less reimbursements and approved protection payouts)",
   TWO_FACTOR_REVOCATION_ALREADY_RECORDED: 'a platform-wide revocation with this id is already recorded',
   TWO_FACTOR_REVOCATION_NOT_FOUND: 'there is no platform-wide revocation with this id',
   TWO_FACTOR_REVOCATION_ALREADY_COMPLETED: 'the platform-wide revocation is already completed',

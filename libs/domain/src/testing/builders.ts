@@ -137,11 +137,29 @@ const claimDefaults = (fields: ClaimFields) => ({
 export const claimFiled = (fields: ClaimFields = {}, filedAt = '2022-03-20T12:00Z'): AE.ProtectionClaimFiled =>
   event('ProtectionClaimFiled', { ...claimDefaults(fields), filedAt: iso(filedAt) });
 
+/** An approval; by default of an ETH loss in incident inc-2 (the protection specs' phishing incident). */
 export const claimApproved = (
-  fields: { claimId?: string; withdrawalId?: string; claimedUsd: Amount; payoutUsd: Amount; capped?: boolean },
+  fields: {
+    claimId?: string;
+    withdrawalId?: string;
+    incidentId?: string;
+    asset?: AssetCode;
+    claimedUsd: Amount;
+    payoutUsd: Amount;
+    capped?: boolean;
+    compensatedAmount: Amount;
+  },
   decidedAt = '2022-03-20T12:00Z',
 ): AE.ProtectionClaimApproved =>
-  event('ProtectionClaimApproved', { claimId: 'claim-1', withdrawalId: 'w-1', capped: false, ...fields, decidedAt: iso(decidedAt) });
+  event('ProtectionClaimApproved', {
+    claimId: 'claim-1',
+    withdrawalId: 'w-1',
+    incidentId: 'inc-2',
+    asset: 'ETH' as AssetCode,
+    capped: false,
+    ...fields,
+    decidedAt: iso(decidedAt),
+  });
 
 export const claimDenied = (
   reasons: AE.ProtectionDenialReason[],

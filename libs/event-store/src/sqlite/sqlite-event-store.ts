@@ -337,6 +337,18 @@ export class SqliteEventStore implements EventStore {
     return `${this.dataVersionNow()}:${changedAt}`;
   }
 
+  /**
+   * The head this connection remembers, trusted only while no other connection has committed since this one last
+   * held the write lock (SQLite's data_version is then what it was inside that transaction): nobody else can have
+   * appended to the stream since. Undefined otherwise, and for streams this connection has not written.
+   */
+  knownStreamRevision(streamId: string): bigint | undefined {
+    this.assertReadable();
+    const head = this.heads.get(streamId);
+    if (head === undefined || this.seenDataVersion === undefined) return undefined;
+    return this.dataVersionNow() === this.seenDataVersion ? BigInt(head.revision) : undefined;
+  }
+
   async streamRevision(streamId: string): Promise<bigint | undefined> {
     this.assertReadable();
     const row = this.reads.streamRevision.get(streamId);

@@ -102,7 +102,7 @@ export interface ScenarioPlan {
   /** Accounts enrolled in the protection programme on its first day (besides the claimants). */
   readonly protectionEnrolments: readonly string[];
   readonly claimCases: readonly ClaimCase[];
-  /** A January victim who claims under the programme for the January loss (denied: before the programme). */
+  /** A January victim who claims under the programme for the January loss (denied: before the programme, and reimbursed). */
   readonly januaryClaim: PlannedClaim;
   /** Accounts used to show rules refusing commands (halt, revoked token, new-address hold, reimbursement). */
   readonly demo: { readonly haltedAccount: string; readonly revokedTokenAccount: string; readonly holdAccount: AccountPlan; readonly notEnrolledVictim: string };
@@ -500,7 +500,8 @@ export function planScenario(seed: number, count: number): ScenarioPlan {
       withdrawalId: firstLoss.withdrawalId,
       at: TIMES.programmeStart.plus({ days: 9, hours: 10 }),
       declaration: { policeReportReference: `PR-2022-02-${prng.hex(6).toUpperCase()}`, ...FULL_DECLARATION },
-      expected: denied('TRANSACTION_BEFORE_PROGRAMME'),
+      // Reimbursed in full in January: nothing of the loss is left for the programme to pay either.
+      expected: denied('TRANSACTION_BEFORE_PROGRAMME', 'LOSS_ALREADY_COMPENSATED'),
     },
     demo: {
       haltedAccount: at(roles.haltedAccount).accountId,

@@ -280,7 +280,9 @@ class ScenarioRun {
       this.platform('revoke-all-2fa', { type: 'RevokeAllTwoFactorTokens', data: { revocationId: REVOCATION_ID, incidentId: INCIDENT_ID, reason: 'all users must log in again and re-set 2FA' } }),
     );
     schedule.at(TIMES.revocation, 'revocation', null, plan.accounts.length + 1, () => this.revokeEveryToken());
-    for (const w of plan.inFlightRequested) {
+    // Approval and settlement re-check the second factor, so a withdrawal in flight on a token the revocation ended
+    // (requested, or approved but not settled) can no longer leave: it is rejected, and the customer asks again.
+    for (const w of [...plan.inFlightRequested, ...plan.inFlightApproved]) {
       schedule.at(TIMES.reenrolmentStart, 'rejections', w.accountId, 1, () =>
         this.account(w.accountId, `${w.withdrawalId}/reject`, { type: 'RejectWithdrawal', data: { withdrawalId: w.withdrawalId, reason: 'second factor reset: please request the withdrawal again' } }),
       );
@@ -289,7 +291,6 @@ class ScenarioRun {
     schedule.at(TIMES.resumption, 'resumption', null, 1, () =>
       this.platform('resume', { type: 'ResumeWithdrawals', data: { incidentId: INCIDENT_ID, reason: 'Withdrawal services have been restored' } }),
     );
-    for (const w of plan.inFlightApproved) this.settle('resumption', w, TIMES.resumption.plus({ minutes: 8 }));
     for (const w of plan.afterResumption) this.withdrawal('resumption', w, REENROLLED_TOKEN);
     schedule.at(TIMES.resumption.plus({ minutes: 23 }), 'resumption', plan.demo.revokedTokenAccount, 0, () => this.revokedTokenRequest());
     this.planReimbursements();

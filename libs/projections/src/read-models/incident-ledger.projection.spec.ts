@@ -1,5 +1,5 @@
 import { accountStream, type AccountEvent } from '@app/domain';
-import { cancelled, reimbursed, unauthorizedDetected } from '@app/domain/testing/builders';
+import { cancelled, claimApproved, reimbursed, unauthorizedDetected } from '@app/domain/testing/builders';
 import { foldRows, recordAll, type Placed } from '../testing/recorded';
 import { incidentLedgerProjection } from './incident-ledger.projection';
 
@@ -19,7 +19,7 @@ describe('incident-ledger projection', () => {
         accountId: 'alice',
         status: 'prevented',
         withdrawals: [{ withdrawalId: 'w-1', asset: 'ETH', amount: '2', outcome: 'prevented', detectedAt: DETECTED }],
-        assets: { ETH: { lost: '0', prevented: '2', reimbursed: '0', outstanding: '0' } },
+        assets: { ETH: { lost: '0', prevented: '2', reimbursed: '0', paidOut: '0', payoutUsd: '0.00', outstanding: '0' } },
       },
       index: { incidentId: 'inc-1', accountId: 'alice', asset: null, status: 'prevented' },
     });
@@ -39,8 +39,8 @@ describe('incident-ledger projection', () => {
     expect(partly.find((row) => row.key === 'inc-1/bob')!.doc).toMatchObject({
       status: 'outstanding',
       assets: {
-        BTC: { lost: '1.5', prevented: '0.1', reimbursed: '1', outstanding: '0.5' },
-        ETH: { lost: '4836.26', prevented: '0', reimbursed: '4836.26', outstanding: '0' },
+        BTC: { lost: '1.5', prevented: '0.1', reimbursed: '1', paidOut: '0', payoutUsd: '0.00', outstanding: '0.5' },
+        ETH: { lost: '4836.26', prevented: '0', reimbursed: '4836.26', paidOut: '0', payoutUsd: '0.00', outstanding: '0' },
       },
     });
     expect(Object.keys((partly.find((row) => row.key === 'inc-1/bob')!.doc as { assets: object }).assets)).toEqual(['BTC', 'ETH']);
@@ -81,6 +81,8 @@ describe('incident-ledger projection', () => {
         lost: '2',
         prevented: '0',
         reimbursed: '0',
+        paidOut: '0',
+        payoutUsd: '0.00',
         outstanding: '2',
         withdrawals: [{ withdrawalId: 'w-2', asset: 'BTC', amount: '2', outcome: 'loss', detectedAt: DETECTED }],
       },
@@ -95,5 +97,20 @@ describe('incident-ledger projection', () => {
       reimbursed({ amount: '1.000000000000000001' }),
     );
     expect(() => foldRows(incidentLedgerProjection, recordAll(events))).toThrow(/beyond the loss/);
+  });
+
+  it('shows protection payouts beside reimbursements, and counts both against what is outstanding', () => {
+    const history = on(
+      'dave',
+      unauthorizedDetected({ withdrawalId: 'w-1', asset: 'ETH', amount: '10', outcome: 'loss' }),
+      reimbursed({ reimbursementId: 'r-1', asset: 'ETH', amount: '4' }),
+      claimApproved({ incidentId: 'inc-1', claimedUsd: '18774', payoutUsd: '18774', compensatedAmount: '6' }),
+    );
+    const rows = foldRows(incidentLedgerProjection, recordAll(history));
+    expect(rows.find((row) => row.key === 'inc-1/dave')!.doc).toMatchObject({
+      status: 'reimbursed',
+      assets: { ETH: { lost: '10', reimbursed: '4', paidOut: '6', payoutUsd: '18774.00', outstanding: '0' } },
+    });
+    expect(rows.find((row) => row.key === 'inc-1/dave/ETH')!.doc).toMatchObject({ paidOut: '6', outstanding: '0', status: 'reimbursed' });
   });
 });

@@ -1,7 +1,9 @@
 import {
   assertNever,
   formatAmount,
+  formatUsdCents,
   invariant,
+  parseUsdCents,
   toMinor,
   type Amount,
   type AssetCode,
@@ -13,10 +15,13 @@ import { accountIdOf, dataOf, sortedRecord } from './support';
 
 export const INCIDENT_LEDGER = 'incident-ledger';
 
-type Handled = 'UnauthorizedWithdrawalDetected' | 'Reimbursed';
-const HANDLES = new Set<Handled>(['UnauthorizedWithdrawalDetected', 'Reimbursed']);
+type Handled = 'UnauthorizedWithdrawalDetected' | 'Reimbursed' | 'ProtectionClaimApproved';
+const HANDLES = new Set<Handled>(['UnauthorizedWithdrawalDetected', 'Reimbursed', 'ProtectionClaimApproved']);
 
-/** `prevented` when nothing was lost, `outstanding` while a loss is not fully reimbursed, `reimbursed` after. */
+/**
+ * `prevented` when nothing was lost, `outstanding` while a loss is not fully compensated, `reimbursed` once it is
+ * (by reimbursements, protection payouts, or both).
+ */
 export type IncidentAccountStatus = 'prevented' | 'outstanding' | 'reimbursed';
 export const INCIDENT_ACCOUNT_STATUSES: readonly IncidentAccountStatus[] = ['prevented', 'outstanding', 'reimbursed'];
 
@@ -32,7 +37,11 @@ export interface AssetLoss {
   readonly lost: Amount;
   readonly prevented: Amount;
   readonly reimbursed: Amount;
-  /** lost - reimbursed. */
+  /** What approved protection claims compensated of the loss, in the asset. */
+  readonly paidOut: Amount;
+  /** What those claims paid, in USD with two decimals. */
+  readonly payoutUsd: string;
+  /** lost - reimbursed - paidOut: a loss is compensated at most once. */
   readonly outstanding: Amount;
 }
 
@@ -61,25 +70,31 @@ export interface IncidentLedgerAssetRow extends AssetLoss {
 export const incidentAccountKey = (incidentId: string, accountId: string): string => `${incidentId}/${accountId}`;
 const incidentAssetKey = (incidentId: string, accountId: string, asset: AssetCode): string => `${incidentId}/${accountId}/${asset}`;
 
-const NO_LOSS: AssetLoss = { lost: '0', prevented: '0', reimbursed: '0', outstanding: '0' };
+const NO_LOSS: AssetLoss = { lost: '0', prevented: '0', reimbursed: '0', paidOut: '0', payoutUsd: '0.00', outstanding: '0' };
 
 interface LossChange {
   readonly lostMinor?: bigint;
   readonly preventedMinor?: bigint;
   readonly reimbursedMinor?: bigint;
+  readonly paidOutMinor?: bigint;
+  readonly payoutUsdCents?: bigint;
 }
 
 function changeLoss(asset: AssetCode, loss: AssetLoss, change: LossChange): AssetLoss {
   const lost = toMinor(asset, loss.lost) + (change.lostMinor ?? 0n);
   const prevented = toMinor(asset, loss.prevented) + (change.preventedMinor ?? 0n);
   const reimbursed = toMinor(asset, loss.reimbursed) + (change.reimbursedMinor ?? 0n);
-  // Rule 7: a reimbursement never exceeds the loss it pays back.
-  invariant(reimbursed <= lost, `${asset} reimbursed beyond the loss`);
+  const paidOut = toMinor(asset, loss.paidOut) + (change.paidOutMinor ?? 0n);
+  const payoutUsdCents = parseUsdCents(loss.payoutUsd) + (change.payoutUsdCents ?? 0n);
+  // Rule 7: reimbursements and protection payouts together never exceed the loss they compensate.
+  invariant(reimbursed + paidOut <= lost, `${asset} compensated beyond the loss`);
   return {
     lost: formatAmount(asset, lost),
     prevented: formatAmount(asset, prevented),
     reimbursed: formatAmount(asset, reimbursed),
-    outstanding: formatAmount(asset, lost - reimbursed),
+    paidOut: formatAmount(asset, paidOut),
+    payoutUsd: formatUsdCents(payoutUsdCents),
+    outstanding: formatAmount(asset, lost - reimbursed - paidOut),
   };
 }
 
@@ -100,7 +115,7 @@ function record(
   const assetKey = incidentAssetKey(incidentId, accountId, asset);
   const account = view.get<IncidentLedgerRow>(accountKey);
   const assetRow = view.get<IncidentLedgerAssetRow>(assetKey);
-  invariant(detected !== null || (account && assetRow), `${asset} reimbursed to ${accountId} in ${incidentId} without a loss`);
+  invariant(detected !== null || (account && assetRow), `${asset} compensated to ${accountId} in ${incidentId} without a loss`);
 
   const loss = changeLoss(asset, assetRow ?? NO_LOSS, change);
   const assetWithdrawals = detected ? [...(assetRow?.withdrawals ?? []), detected] : (assetRow?.withdrawals ?? []);
@@ -131,6 +146,12 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
       record(view, { incidentId, accountId, asset }, { reimbursedMinor: toMinor(asset, amount) }, null);
       return;
     }
+    case 'ProtectionClaimApproved': {
+      const { incidentId, asset, compensatedAmount, payoutUsd } = dataOf(event, type);
+      const change = { paidOutMinor: toMinor(asset, compensatedAmount), payoutUsdCents: toMinor('USD', payoutUsd) };
+      record(view, { incidentId, accountId, asset }, change, null);
+      return;
+    }
     default:
       return assertNever(type);
   }
@@ -138,7 +159,7 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
 
 /**
  * The incident ledger (DESIGN §6): one row per (incident, account) with its unauthorized withdrawals, per-asset
- * losses and reimbursements, and a status; plus one row per (incident, account, asset), so that a listing filtered
+ * losses, reimbursements and protection payouts, and a status (version 2 added the payouts); plus one row per (incident, account, asset), so that a listing filtered
  * by asset (or by the status of one asset) is an index read. Account rows have no asset in their index.
  */
-export const incidentLedgerProjection: Projection = { name: INCIDENT_LEDGER, version: 1, handles: HANDLES, evolve };
+export const incidentLedgerProjection: Projection = { name: INCIDENT_LEDGER, version: 2, handles: HANDLES, evolve };

@@ -1,5 +1,5 @@
 import { accountStream, incidentStream, priceStream, type AccountEvent, type DomainEvent } from '@app/domain';
-import { incidentOpened, priceRecorded, reimbursed, unauthorizedDetected } from '@app/domain/testing/builders';
+import { claimApproved, incidentOpened, priceRecorded, reimbursed, unauthorizedDetected } from '@app/domain/testing/builders';
 import { foldRows, recordAll, type Placed } from '../testing/recorded';
 import { lossTotalsProjection } from './loss-totals.projection';
 
@@ -35,6 +35,8 @@ describe('loss-totals projection', () => {
           lost: '443.93',
           prevented: '0',
           reimbursed: '0',
+          paidOut: '0',
+          payoutUsd: '0.00',
           outstanding: '443.93',
           affectedAccounts: 1,
           priceUsd: '41929.5',
@@ -54,6 +56,8 @@ describe('loss-totals projection', () => {
           lost: '4836.26',
           prevented: '1',
           reimbursed: '4000',
+          paidOut: '0',
+          payoutUsd: '0.00',
           outstanding: '836.26',
           // alice and bob; bob's prevented withdrawal does not count him twice.
           affectedAccounts: 2,
@@ -117,5 +121,26 @@ describe('loss-totals projection', () => {
         index: { incidentId: null, accountId: null, asset: null, status: null },
       },
     ]);
+  });
+
+  it('totals protection payouts beside reimbursements: outstanding is what neither compensated', () => {
+    const rows = foldRows(
+      lossTotalsProjection,
+      recordAll([
+        price('ETH', '3000'),
+        opened,
+        ...on('alice', unauthorizedDetected({ withdrawalId: 'w-1', asset: 'ETH', amount: '10', outcome: 'loss' })),
+        ...on('alice', reimbursed({ reimbursementId: 'r-1', asset: 'ETH', amount: '2.5' })),
+        ...on('alice', claimApproved({ incidentId: 'inc-1', claimedUsd: '22500', payoutUsd: '22500', compensatedAmount: '7.5' })),
+      ]),
+    );
+    expect(rows.find((row) => row.key === 'total/inc-1/ETH')!.doc).toMatchObject({
+      lost: '10',
+      reimbursed: '2.5',
+      paidOut: '7.5',
+      payoutUsd: '22500.00',
+      outstanding: '0',
+      outstandingUsd: '0.00',
+    });
   });
 });

@@ -2,7 +2,9 @@ import {
   ASSET_CODES,
   assertNever,
   formatAmount,
+  formatUsdCents,
   invariant,
+  parseUsdCents,
   parsePrice,
   toMinor,
   valueUsd,
@@ -15,8 +17,8 @@ import { accountIdOf, dataOf, sortedRecord } from './support';
 
 export const LOSS_TOTALS = 'loss-totals';
 
-type Handled = 'IncidentOpened' | 'AssetPriceRecorded' | 'UnauthorizedWithdrawalDetected' | 'Reimbursed';
-const HANDLES = new Set<Handled>(['IncidentOpened', 'AssetPriceRecorded', 'UnauthorizedWithdrawalDetected', 'Reimbursed']);
+type Handled = 'IncidentOpened' | 'AssetPriceRecorded' | 'UnauthorizedWithdrawalDetected' | 'Reimbursed' | 'ProtectionClaimApproved';
+const HANDLES = new Set<Handled>(['IncidentOpened', 'AssetPriceRecorded', 'UnauthorizedWithdrawalDetected', 'Reimbursed', 'ProtectionClaimApproved']);
 
 /** The latest recorded price of an asset, as the projection has folded it so far. */
 export interface PriceRow {
@@ -44,6 +46,11 @@ export interface LossTotalsRow {
   readonly lost: Amount;
   readonly prevented: Amount;
   readonly reimbursed: Amount;
+  /** What approved protection claims compensated of the loss, in the asset. */
+  readonly paidOut: Amount;
+  /** What those claims paid, in USD with two decimals (the payouts themselves, not a valuation). */
+  readonly payoutUsd: string;
+  /** lost - reimbursed - paidOut: a loss is compensated at most once. */
   readonly outstanding: Amount;
   /** Accounts with an unauthorized withdrawal of this asset in this incident (lost or prevented). */
   readonly affectedAccounts: number;
@@ -89,6 +96,8 @@ function newTotal(view: ReadModelView, incidentId: string, asset: AssetCode): Lo
     lost: '0',
     prevented: '0',
     reimbursed: '0',
+    paidOut: '0',
+    payoutUsd: '0.00',
     outstanding: '0',
     affectedAccounts: 0,
     priceUsd: price?.usd ?? null,
@@ -101,6 +110,8 @@ interface TotalChange {
   readonly lostMinor?: bigint;
   readonly preventedMinor?: bigint;
   readonly reimbursedMinor?: bigint;
+  readonly paidOutMinor?: bigint;
+  readonly payoutUsdCents?: bigint;
   readonly accountId?: string;
 }
 
@@ -110,7 +121,9 @@ function changeTotal(view: ReadModelView, incidentId: string, asset: AssetCode, 
   const lost = toMinor(asset, total.lost) + (change.lostMinor ?? 0n);
   const prevented = toMinor(asset, total.prevented) + (change.preventedMinor ?? 0n);
   const reimbursed = toMinor(asset, total.reimbursed) + (change.reimbursedMinor ?? 0n);
-  invariant(reimbursed <= lost, `${asset} reimbursed beyond the loss of incident ${incidentId}`);
+  const paidOut = toMinor(asset, total.paidOut) + (change.paidOutMinor ?? 0n);
+  const payoutUsdCents = parseUsdCents(total.payoutUsd) + (change.payoutUsdCents ?? 0n);
+  invariant(reimbursed + paidOut <= lost, `${asset} compensated beyond the loss of incident ${incidentId}`);
   let affectedAccounts = total.affectedAccounts;
   if (change.accountId !== undefined) {
     const member = affectedKey(incidentId, asset, change.accountId);
@@ -124,7 +137,9 @@ function changeTotal(view: ReadModelView, incidentId: string, asset: AssetCode, 
     lost: formatAmount(asset, lost),
     prevented: formatAmount(asset, prevented),
     reimbursed: formatAmount(asset, reimbursed),
-    outstanding: formatAmount(asset, lost - reimbursed),
+    paidOut: formatAmount(asset, paidOut),
+    payoutUsd: formatUsdCents(payoutUsdCents),
+    outstanding: formatAmount(asset, lost - reimbursed - paidOut),
     affectedAccounts,
   });
   view.put(key, next, { incidentId, asset });
@@ -162,6 +177,12 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
       changeTotal(view, incidentId, asset, { reimbursedMinor: toMinor(asset, amount) });
       return;
     }
+    case 'ProtectionClaimApproved': {
+      const { incidentId, asset, compensatedAmount, payoutUsd } = dataOf(event, type);
+      invariant(view.get(totalKey(incidentId, asset)), `${asset} paid out in incident ${incidentId} without a loss`);
+      changeTotal(view, incidentId, asset, { paidOutMinor: toMinor(asset, compensatedAmount), payoutUsdCents: toMinor('USD', payoutUsd) });
+      return;
+    }
     default:
       return assertNever(type);
   }
@@ -174,4 +195,4 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
  * recorded later does not change a total's price, so the report never moves with the market). Prices are folded
  * from the log into the projection's own rows, so a replay values everything identically.
  */
-export const lossTotalsProjection: Projection = { name: LOSS_TOTALS, version: 1, handles: HANDLES, evolve };
+export const lossTotalsProjection: Projection = { name: LOSS_TOTALS, version: 2, handles: HANDLES, evolve };

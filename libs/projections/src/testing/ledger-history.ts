@@ -174,8 +174,18 @@ export function ledgerHistory(options: HistoryOptions): Placed[] {
         claimId, withdrawalId: 'w-0', policeReportReference: next() < 0.5 ? 'PR-1' : null, policeReportCopyProvided: true,
         questionnaireCompleted: true, deviceJailbroken: false, filedAt: at(),
       }));
-      if (next() < 0.5) {
-        push(stream, event('ProtectionClaimApproved', { claimId, withdrawalId: 'w-0', claimedUsd: '300000', payoutUsd: '250000', capped: true, decidedAt: at() }));
+      const loss = [...account.outstanding][0];
+      if (loss !== undefined && next() < 0.5) {
+        // An approval compensates part of an outstanding loss (a capped payout): never more than is outstanding.
+        const [key, outstanding] = loss;
+        const [lossIncident, asset] = key.split('/') as [string, AssetCode];
+        const compensatedMinor = outstanding / 2n + 1n;
+        if (compensatedMinor >= outstanding) account.outstanding.delete(key);
+        else account.outstanding.set(key, outstanding - compensatedMinor);
+        push(stream, event('ProtectionClaimApproved', {
+          claimId, withdrawalId: 'w-0', incidentId: lossIncident, asset, claimedUsd: '300000', payoutUsd: '250000', capped: true,
+          compensatedAmount: formatAmount(asset, compensatedMinor), decidedAt: at(),
+        }));
       } else {
         push(stream, event('ProtectionClaimDenied', { claimId, withdrawalId: 'w-0', reasons: ['NO_POLICE_REPORT'], decidedAt: at() }));
       }
