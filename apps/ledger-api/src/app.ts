@@ -7,6 +7,7 @@ import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig }
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { assertNoDuplicateKeys, hasBody, isJsonMediaType, RefusedBodyError } from './http/json-body';
 import { accessLogMiddleware, requestIdMiddleware, RequestAwareLogger } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 
@@ -28,8 +29,28 @@ function apiSecurityHeaders(_req: Request, res: Response, next: NextFunction): v
   next();
 }
 
+/**
+ * Every body is JSON, on every route: a body of another type (a form, plain text) is refused with 415 before anything
+ * reads it, rather than left unparsed and the route acting as if no body had been sent.
+ */
+function jsonBodiesOnly(req: Request, res: Response, next: NextFunction): void {
+  if (!hasBody(req.headers) || isJsonMediaType(req.headers['content-type'])) return next();
+  const reason = 'must be application/json: the API reads no other body';
+  res.status(415).json({
+    statusCode: 415,
+    error: 'Unsupported Media Type',
+    message: 'request bodies must be JSON: send Content-Type: application/json',
+    errors: [{ field: 'Content-Type', reasons: [reason] }],
+  });
+}
+
 /** Turns a body-parser failure (malformed JSON, too large, bad charset) into the ledger's JSON error shape. */
 function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (error instanceof RefusedBodyError) {
+    const errors = [{ field: error.field, reasons: [error.reason] }];
+    res.status(error.status).json({ statusCode: error.status, error: 'Bad Request', message: 'validation failed', errors });
+    return;
+  }
   const failure = error as { status?: number; type?: string } | undefined;
   if (!failure || typeof failure.status !== 'number') return next(error);
   if (failure.type === 'entity.too.large') {
@@ -57,7 +78,9 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header below.
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(['/v1', '/health'], apiSecurityHeaders);
-  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: true });
+  app.use(jsonBodiesOnly);
+  // Checked on the raw bytes, before JSON.parse keeps the last of two equal keys.
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: true, verify: (_req: unknown, _res: unknown, raw: Buffer) => assertNoDuplicateKeys(raw) });
   app.use(bodyParserErrors);
   app.disable('x-powered-by');
   app.setGlobalPrefix('v1', { exclude: ['health'] });

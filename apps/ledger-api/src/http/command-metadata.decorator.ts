@@ -14,9 +14,18 @@ export function actorOf(request: Request): Actor {
   return principal;
 }
 
-/** SHA-256 of what makes two requests the same command: method, path and body. */
+/**
+ * The path as the router matched it: without the query or trailing slashes (the router treats `/v1/accounts/` as
+ * `/v1/accounts`, so a retry that adds a slash is the same request, and is answered as a replay).
+ */
+export function normalisedPath(originalUrl: string): string {
+  const path = originalUrl.split('?', 1)[0]!;
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+/** SHA-256 of what makes two requests the same command: method, path (normalised) and body. */
 export function requestHash(request: Request): string {
-  const path = request.originalUrl.split('?')[0];
+  const path = normalisedPath(request.originalUrl);
   return createHash('sha256').update(canonicalJson({ method: request.method, path, body: request.body ?? null })).digest('hex');
 }
 

@@ -41,9 +41,21 @@ export class ReadModelsService {
       throw badRequest([{ field: 'asOf', reasons: ['give asOf or asOfPosition, not both'] }]);
     }
     if (query.asOfPosition === undefined && query.asOf === undefined) return this.current();
-    const position = query.asOfPosition !== undefined ? BigInt(query.asOfPosition) : await this.positionAt(query.asOf!);
+    const position = query.asOfPosition !== undefined ? await this.positionWithinLog(BigInt(query.asOfPosition)) : await this.positionAt(query.asOf!);
     const readStore = await replay({ store: this.store, projections, toPosition: position });
     return { readStore, position, current: true };
+  }
+
+  /**
+   * A position beyond the head does not exist yet: an answer "as of" it would change as the log grows, so it is
+   * refused rather than answered as if it were the head.
+   */
+  private async positionWithinLog(position: bigint): Promise<bigint> {
+    const head = (await this.store.headPosition()) ?? 0n;
+    if (position > head) {
+      throw badRequest([{ field: 'asOfPosition', reasons: [`must be at most the log's head position, ${head.toString()} (got ${position.toString()})`] }]);
+    }
+    return position;
   }
 
   private async positionAt(asOf: string): Promise<bigint> {

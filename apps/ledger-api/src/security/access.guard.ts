@@ -1,9 +1,19 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ApiKeyRing, Principal, Role } from '@app/ledger';
 import type { Request, Response } from 'express';
 import { requestContext } from '../http/request-context';
 import { PUBLIC_KEY, ROLES_KEY } from '../http/roles.decorator';
+import { FailedAuthenticationLimiter } from './failed-authentication-limiter';
 
 export const API_KEY_RING = Symbol('API_KEY_RING');
 
@@ -23,6 +33,8 @@ function bearerToken(request: Request): string | undefined {
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
+  private readonly failures = new FailedAuthenticationLimiter();
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(API_KEY_RING) private readonly keys: ApiKeyRing,
@@ -33,7 +45,10 @@ export class AccessGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(request);
+    const client = String(request.ip);
+    if (token !== undefined) this.refuseIfFailingTooOften(client, context);
     const principal = token === undefined ? undefined : await this.keys.authenticate(token);
+    if (token !== undefined && !principal) this.failures.recordFailure(client);
     if (!principal) {
       context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException(token === undefined ? 'an API key is required: Authorization: Bearer <key>' : 'unknown API key');
@@ -47,5 +62,16 @@ export class AccessGuard implements CanActivate {
       throw new ForbiddenException(`the ${principal.role} role may not use this route (allowed: ${allowed.join(', ')})`);
     }
     return true;
+  }
+
+  private refuseIfFailingTooOften(client: string, context: ExecutionContext): void {
+    const waitMs = this.failures.retryAfterMs(client);
+    if (waitMs <= 0) return;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1_000));
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(seconds));
+    throw new HttpException(
+      { message: `too many failed authentications from this address: retry after ${seconds} s`, code: 'TOO_MANY_FAILED_AUTHENTICATIONS' },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 }
