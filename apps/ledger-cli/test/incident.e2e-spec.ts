@@ -50,7 +50,7 @@ describe('ledger incident (the built dist/apps/ledger-cli)', () => {
       { asset: 'BTC', amount: '443.93', usd: '18613630.00' },
     ]);
     expect(result.reimbursed).toHaveLength(6);
-    expect(Object.keys(result.claims.byReason)).toHaveLength(7);
+    expect(Object.keys(result.claims.byReason)).toHaveLength(8);
     expect(result.eventLogSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof result.elapsedMs).toBe('number');
     expect(JSON.parse(second.stdout).eventLogSha256).toBe(result.eventLogSha256);
