@@ -45,7 +45,7 @@ export const platformDecider: Decider<PlatformCommand, PlatformEvent, PlatformSt
   decide: decidePlatform,
   eventTypes: new Set<PlatformEvent['type']>([
     'WithdrawalsHalted', 'WithdrawalsResumed', 'AllTwoFactorTokensRevoked', 'AllTwoFactorTokensRevocationCompleted',
-    'WithdrawalPolicyChanged',
+    'WithdrawalPolicyChanged', 'SecondFactorPolicyChanged',
   ]),
 };
 

@@ -1,6 +1,7 @@
 import type { EventStoreLocation } from '@app/event-store';
 import type { ReadStoreLocation } from '@app/projections';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { AttesterKeyError, DEFAULT_SECOND_FACTOR_AUDIENCE, parseAttesterKeys, type AttesterKey } from './second-factor/attester-keys';
 
 export type Role = 'service' | 'admin' | 'auditor' | 'finance';
 export const ROLES: readonly Role[] = ['service', 'admin', 'auditor', 'finance'];
@@ -28,6 +29,8 @@ export interface LedgerConfig {
   readonly projector: 'inline' | 'off';
   /** What the server logs: LEDGER_LOG_LEVEL=error|warn|log|debug (each includes the ones before it). */
   readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
+  /** Who may attest a second factor (LEDGER_SECOND_FACTOR_KEYS), and the audience its proofs must name. */
+  readonly secondFactor: { readonly keys: readonly AttesterKey[]; readonly audience: string };
 }
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
@@ -147,6 +150,21 @@ function parseDataDir(raw: string | undefined, eventStore: EventStoreLocation, c
   return eventStore.kind === 'sqlite' ? dirname(eventStore.path) : resolve(cwd, 'data');
 }
 
+function parseSecondFactor(keys: string | undefined, audience: string | undefined): LedgerConfig['secondFactor'] {
+  let parsed: AttesterKey[];
+  try {
+    parsed = parseAttesterKeys(keys);
+  } catch (error) {
+    if (error instanceof AttesterKeyError) throw new ConfigError('LEDGER_SECOND_FACTOR_KEYS', error.message);
+    throw error;
+  }
+  const aud = audience === undefined || audience === '' ? DEFAULT_SECOND_FACTOR_AUDIENCE : audience;
+  if (!/^[A-Za-z0-9_.:/-]{1,128}$/.test(aud)) {
+    throw new ConfigError('LEDGER_SECOND_FACTOR_AUDIENCE', `must be 1 to 128 of A-Z a-z 0-9 _ . : / - (got ${JSON.stringify(audience)})`);
+  }
+  return { keys: parsed, audience: aud };
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
@@ -162,5 +180,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),
     projector: parseProjector(env.LEDGER_PROJECTOR),
+    secondFactor: parseSecondFactor(env.LEDGER_SECOND_FACTOR_KEYS, env.LEDGER_SECOND_FACTOR_AUDIENCE),
   };
 }

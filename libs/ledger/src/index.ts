@@ -9,3 +9,6 @@ export * from './ledger';
 export * from './ledger.module';
 export * from './two-factor-revocation.job';
 export * from './api-keys';
+export * from './second-factor/attester-keys';
+export * from './second-factor/attester';
+export * from './second-factor/verifier';

@@ -11,6 +11,7 @@ import {
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, openReadStore, ProjectionRunner, type ReadStore } from '@app/projections';
 import { CLOCK, systemClock, type Clock } from './clock';
+import { SecondFactorVerifier } from './second-factor/verifier';
 import type { LedgerConfig } from './config';
 import { Ledger } from './ledger';
 import { TwoFactorRevocationJob } from './two-factor-revocation.job';
@@ -71,7 +72,12 @@ export class LedgerModule {
             new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, logger: new Logger('Projections') }),
           inject: [EVENT_STORE, READ_STORE],
         },
-        { provide: Ledger, useFactory: (store: EventStore, clock: Clock) => new Ledger(store, clock), inject: [EVENT_STORE, CLOCK] },
+        {
+          provide: Ledger,
+          useFactory: (store: EventStore, clock: Clock) =>
+            new Ledger(store, clock, { secondFactor: new SecondFactorVerifier(config.secondFactor.keys, config.secondFactor.audience) }),
+          inject: [EVENT_STORE, CLOCK],
+        },
         {
           provide: TwoFactorRevocationJob,
           useFactory: (ledger: Ledger) => new TwoFactorRevocationJob(ledger, new Logger('TwoFactorRevocationJob')),

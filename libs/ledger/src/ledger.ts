@@ -31,11 +31,14 @@ import {
   type PriceCommand,
 } from '@app/domain';
 import type { EventStore } from '@app/event-store';
+import type { VerifiedSecondFactor } from '@app/domain';
 import type { DateTime } from 'luxon';
 import { AggregateRepository } from './aggregate-repository';
 import type { Clock } from './clock';
 import { CommandExecutor, type CommandResult } from './command-executor';
 import type { CommandMetadata } from './command-metadata';
+import { DEFAULT_SECOND_FACTOR_AUDIENCE } from './second-factor/attester-keys';
+import { SecondFactorVerifier } from './second-factor/verifier';
 
 export interface AssetBalanceView {
   readonly available: string;
@@ -52,6 +55,21 @@ export interface AccountBalancesView {
 }
 
 const NO_PRICES: ReadonlyMap<AssetCode, bigint> = new Map();
+
+/**
+ * An account command as a caller sends it: a second-factor proof travels as the compact JWS the attester signed,
+ * and the ledger verifies it before deciding (the domain command carries the verified proof).
+ */
+export type AccountRequest = AccountCommand extends infer C
+  ? C extends { data: { secondFactor?: VerifiedSecondFactor | null } }
+    ? { readonly type: C extends { type: infer T } ? T : never; readonly data: Omit<C['data'], 'secondFactor'> & { readonly secondFactor?: string | null } }
+    : C
+  : never;
+
+export interface LedgerOptions {
+  /** Verifies second-factor proofs; without one, no attester key is known and every proof is refused. */
+  readonly secondFactor?: SecondFactorVerifier;
+}
 
 /** The incident a command names, if any: it is loaded fresh so that a closed incident is seen as closed. */
 function incidentIdOf(command: AccountCommand | PlatformCommand): string | null {
@@ -78,11 +96,14 @@ export class Ledger {
   readonly incidents: AggregateRepository<IncidentCommand, IncidentEvent, IncidentState, { now: DateTime }>;
   readonly prices: AggregateRepository<PriceCommand, PriceEvent, PriceState, { now: DateTime }>;
   private readonly executor: CommandExecutor;
+  readonly secondFactor: SecondFactorVerifier;
 
   constructor(
     readonly store: EventStore,
     readonly clock: Clock,
+    options: LedgerOptions = {},
   ) {
+    this.secondFactor = options.secondFactor ?? new SecondFactorVerifier([], DEFAULT_SECOND_FACTOR_AUDIENCE);
     this.accounts = new AggregateRepository(store, accountDecider);
     this.platform = new AggregateRepository(store, platformDecider, 1);
     this.incidents = new AggregateRepository(store, incidentDecider, 1_000);
@@ -90,14 +111,23 @@ export class Ledger {
     this.executor = new CommandExecutor(store, clock);
   }
 
-  executeAccount(accountId: string, command: AccountCommand, metadata: CommandMetadata): Promise<CommandResult> {
+  /** Verifies the request's second-factor proof, if it carries one (one signature check), then runs the command. */
+  async executeAccount(accountId: string, request: AccountRequest, metadata: CommandMetadata): Promise<CommandResult> {
+    const command = await this.withVerifiedProof(request);
     return this.executor.execute({
       streamId: accountStream(accountId),
       repository: this.accounts,
       command,
       metadata,
-      context: (now) => this.accountContext(now, incidentIdOf(command), command.type === 'FileProtectionClaim'),
+      context: (now) => this.accountContext(now, command),
     });
+  }
+
+  private async withVerifiedProof(request: AccountRequest): Promise<AccountCommand> {
+    if (request.type !== 'RequestWithdrawal' && request.type !== 'WhitelistAddress') return request;
+    const raw = request.data.secondFactor;
+    const secondFactor = raw === undefined || raw === null ? null : await this.secondFactor.verify(raw);
+    return { ...request, data: { ...request.data, secondFactor } } as AccountCommand;
   }
 
   executePlatform(command: PlatformCommand, metadata: CommandMetadata): Promise<CommandResult> {
@@ -157,13 +187,20 @@ export class Ledger {
     return { accountId: state.accountId, revision: revision.toString(), balances };
   }
 
-  private async accountContext(now: DateTime, incidentId: string | null, needsPrices: boolean): Promise<AccountDecisionContext> {
-    const [platform, incident, prices] = await Promise.all([
-      this.platformView(),
-      incidentId ? this.incidentView(incidentId) : null,
-      needsPrices ? this.latestPrices() : NO_PRICES,
-    ]);
-    return { now, platform, incident, prices };
+  private async accountContext(now: DateTime, command: AccountCommand): Promise<AccountDecisionContext> {
+    const incidentId = incidentIdOf(command);
+    const [platform, incident] = await Promise.all([this.platformView(), incidentId ? this.incidentView(incidentId) : null]);
+    return { now, platform, incident, prices: await this.pricesFor(command, platform) };
+  }
+
+  /** Prices a decision values money at: every asset's for a claim; the withdrawn asset's against an MFA threshold. */
+  private async pricesFor(command: AccountCommand, platform: PlatformView): Promise<ReadonlyMap<AssetCode, bigint>> {
+    if (command.type === 'FileProtectionClaim') return this.latestPrices();
+    if (command.type === 'RequestWithdrawal' && command.data.secondFactor && platform.mfaThresholdUsdCents !== null) {
+      const latest = (await this.prices.load(priceStream(command.data.asset), { refresh: 'if-changed' })).state.latest;
+      return latest ? new Map([[command.data.asset, latest.usdE8]]) : NO_PRICES;
+    }
+    return NO_PRICES;
   }
 
   /** The latest recorded USD price of every asset that has one (rule 8 values a protection claim at it). */

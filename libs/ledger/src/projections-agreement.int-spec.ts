@@ -7,7 +7,6 @@ import {
   parsePrice,
   toMinor,
   valueUsd,
-  type AccountCommand,
   type AssetCode,
   type IncidentLoss,
 } from '@app/domain';
@@ -27,7 +26,7 @@ import {
 } from '@app/projections';
 import { ManualClock } from './clock';
 import { freshCommand, type Actor } from './command-metadata';
-import { Ledger } from './ledger';
+import { Ledger, type AccountRequest } from './ledger';
 
 const service: Actor = { id: 'agreement', role: 'service' };
 const admin: Actor = { id: 'agreement-admin', role: 'admin' };
@@ -47,7 +46,7 @@ describe('projections agree with the ledger', () => {
   let readStores: ReadStore[];
   const clock = new ManualClock(DateTime.fromISO('2022-01-10T00:00:00Z', { zone: 'utc' }));
 
-  const account = async (accountId: string, command: AccountCommand): Promise<void> => {
+  const account = async (accountId: string, command: AccountRequest): Promise<void> => {
     clock.advance({ seconds: 1 });
     await ledger.executeAccount(accountId, command, freshCommand(service));
   };

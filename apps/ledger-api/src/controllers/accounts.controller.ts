@@ -1,7 +1,6 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { AccountCommand } from '@app/domain';
-import { Ledger, type CommandMetadata } from '@app/ledger';
+import { Ledger, type AccountRequest, type CommandMetadata } from '@app/ledger';
 import type { Response } from 'express';
 import {
   AddressDto,
@@ -16,6 +15,7 @@ import {
   RequestWithdrawalDto,
   SetMfaDto,
   SettleWithdrawalDto,
+  WhitelistAddressDto,
 } from '../dto/account.dto';
 import { CommandMeta } from '../http/command-metadata.decorator';
 import { CommandResponse, respond } from '../http/command-response';
@@ -39,7 +39,7 @@ import { Roles } from '../http/roles.decorator';
 export class AccountsController {
   constructor(private readonly ledger: Ledger) {}
 
-  private send(accountId: string, command: AccountCommand, meta: CommandMetadata, res: Response): Promise<CommandResponse> {
+  private send(accountId: string, command: AccountRequest, meta: CommandMetadata, res: Response): Promise<CommandResponse> {
     return this.ledger.executeAccount(accountId, command, meta).then((result) => respond(result, res));
   }
 
@@ -80,8 +80,8 @@ export class AccountsController {
   @Post(':id/whitelisted-addresses')
   @Roles('service')
   @ApiOperation({ summary: 'Whitelist a withdrawal address (withdrawable after the hold in force now)' })
-  whitelist(@Param('id', IdParamPipe) id: string, @Body() dto: AddressDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
-    return this.send(id, { type: 'WhitelistAddress', data: { asset: dto.asset, address: dto.address } }, meta, res);
+  whitelist(@Param('id', IdParamPipe) id: string, @Body() dto: WhitelistAddressDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+    return this.send(id, { type: 'WhitelistAddress', data: { asset: dto.asset, address: dto.address, secondFactor: dto.secondFactor } }, meta, res);
   }
 
   @Post(':id/whitelisted-addresses/remove')
@@ -100,8 +100,8 @@ export class AccountsController {
     @CommandMeta() meta: CommandMetadata,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { withdrawalId, asset, amount, address, twoFactorTokenId } = dto;
-    return this.send(id, { type: 'RequestWithdrawal', data: { withdrawalId, asset, amount, address, twoFactorTokenId } }, meta, res);
+    const { withdrawalId, asset, amount, address, twoFactorTokenId, secondFactor } = dto;
+    return this.send(id, { type: 'RequestWithdrawal', data: { withdrawalId, asset, amount, address, twoFactorTokenId, secondFactor } }, meta, res);
   }
 
   @Post(':id/withdrawals/:wid/approve')

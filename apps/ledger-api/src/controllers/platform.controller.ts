@@ -3,7 +3,7 @@ import { Body, Controller, Logger, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Ledger, TwoFactorRevocationJob, type CommandMetadata } from '@app/ledger';
 import type { Response } from 'express';
-import { CloseIncidentDto, HaltWithdrawalsDto, OpenIncidentDto, RecordPriceDto, RevokeAllTwoFactorDto, WithdrawalPolicyDto } from '../dto/platform.dto';
+import { CloseIncidentDto, HaltWithdrawalsDto, OpenIncidentDto, RecordPriceDto, RevokeAllTwoFactorDto, SecondFactorPolicyDto, WithdrawalPolicyDto } from '../dto/platform.dto';
 import { CommandMeta } from '../http/command-metadata.decorator';
 import { CommandResponse, respond } from '../http/command-response';
 import { IdParamPipe } from '../http/id-param.pipe';
@@ -64,6 +64,14 @@ export class PlatformController {
   async policy(@Body() dto: WithdrawalPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
     const result = await this.ledger.executePlatform({ type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: dto.newAddressHoldHours } }, meta);
     return respond(result, res);
+  }
+
+  @Post('platform/second-factor-policy')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Require second-factor proofs (or not), and set the USD value from which a withdrawal needs two methods' })
+  async secondFactorPolicy(@Body() dto: SecondFactorPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+    const command = { type: 'ChangeSecondFactorPolicy' as const, data: { required: dto.required, mfaThresholdUsd: dto.mfaThresholdUsd } };
+    return respond(await this.ledger.executePlatform(command, meta), res);
   }
 
   @Post('incidents')

@@ -1,6 +1,7 @@
 import { TRANSACTION_TYPES, TWO_FACTOR_METHODS, type TransactionType, type TwoFactorMethod, type AssetCode } from '@app/domain';
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { COMPACT_JWS_PATTERN, MAX_PROOF_LENGTH } from '@app/ledger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { IsAsset, IsLedgerId, IsPositiveAmountOf, IsText } from './validators';
 
 /** Blockchain addresses and memo tags: bounded, no spaces, no control characters. */
@@ -14,6 +15,24 @@ function IsAddress(): PropertyDecorator {
     IsString({ message: '$property must be a string' })(target, key);
     MaxLength(128, { message: '$property must be at most 128 characters' })(target, key);
     Matches(ADDRESS_PATTERN, { message: '$property must be 8 to 128 of A-Z a-z 0-9 : . _ - and start with a letter or digit' })(target, key);
+  };
+}
+
+/**
+ * The proof that the customer entered their second factor for this transaction: a compact JWS (EdDSA) from the
+ * exchange's authentication service. Its shape is checked here (400); what it says is checked by the ledger (422).
+ */
+function IsSecondFactorProof(): PropertyDecorator {
+  return (target, key) => {
+    ApiPropertyOptional({
+      description: 'compact JWS (EdDSA) signed by the authentication service for exactly this transaction; required while the second-factor policy says so',
+      example: 'eyJhbGciOiJFZERTQSIsImtpZCI6ImRldiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln',
+      maxLength: MAX_PROOF_LENGTH,
+    })(target, key);
+    IsOptional()(target, key);
+    IsString({ message: '$property must be a string' })(target, key);
+    MaxLength(MAX_PROOF_LENGTH, { message: `$property must be at most ${MAX_PROOF_LENGTH} characters` })(target, key);
+    Matches(COMPACT_JWS_PATTERN, { message: '$property must be a compact JWS: three base64url parts separated by dots' })(target, key);
   };
 }
 
@@ -44,12 +63,17 @@ export class AddressDto {
   @IsAsset() asset!: AssetCode;
 }
 
+export class WhitelistAddressDto extends AddressDto {
+  @IsSecondFactorProof() secondFactor?: string;
+}
+
 export class RequestWithdrawalDto {
   @IsLedgerId('wd-1') withdrawalId!: string;
   @IsAsset() asset!: AssetCode;
   @IsPositiveAmountOf('asset') amount!: string;
   @IsAddress() address!: string;
   @IsLedgerId('tok-1') twoFactorTokenId!: string;
+  @IsSecondFactorProof() secondFactor?: string;
 }
 
 /** Commands that carry nothing but their path. Any field sent is refused. */

@@ -1,6 +1,6 @@
-import { MAX_NEW_ADDRESS_HOLD_HOURS, PRICE_MAX_LENGTH, parsePrice, type AssetCode } from '@app/domain';
+import { MAX_NEW_ADDRESS_HOLD_HOURS, PRICE_MAX_LENGTH, parseAmount, parsePrice, type AssetCode } from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min, Validate, type ValidatorConstraintInterface, ValidatorConstraint, type ValidationArguments } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min, Validate, ValidateIf, type ValidatorConstraintInterface, ValidatorConstraint, type ValidationArguments } from 'class-validator';
 import { REASON_MAX_LENGTH } from './account.dto';
 import { IsAsset, IsLedgerId, IsText } from './validators';
 
@@ -24,6 +24,29 @@ export class WithdrawalPolicyDto {
   @Min(0, { message: '$property must be at least 0' })
   @Max(MAX_NEW_ADDRESS_HOLD_HOURS, { message: `$property must be at most ${MAX_NEW_ADDRESS_HOLD_HOURS}` })
   newAddressHoldHours!: number;
+}
+
+@ValidatorConstraint({ name: 'isUsdAmount' })
+class IsPositiveUsd implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    const parsed = parseAmount('USD', value);
+    return parsed.ok && parsed.minor > 0n;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const parsed = parseAmount('USD', args.value);
+    return `${args.property} ${parsed.ok ? 'must be greater than zero' : parsed.reason} (US dollars, or null for no threshold)`;
+  }
+}
+
+export class SecondFactorPolicyDto {
+  @ApiProperty({ example: true, description: 'whether withdrawals and whitelistings need a second-factor proof' })
+  @IsBoolean({ message: '$property must be true or false' })
+  required!: boolean;
+
+  @ApiProperty({ type: String, nullable: true, example: '10000', description: 'USD value from which a withdrawal needs two factor methods; null for none' })
+  @ValidateIf((dto: SecondFactorPolicyDto) => dto.mfaThresholdUsd !== null)
+  @Validate(IsPositiveUsd)
+  mfaThresholdUsd!: string | null;
 }
 
 export class OpenIncidentDto {

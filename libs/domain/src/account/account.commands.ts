@@ -2,6 +2,7 @@ import type { Amount } from '../money/amount';
 import type { AssetCode } from '../money/assets';
 import type { Command } from '../shared/event';
 import type { TransactionType, TwoFactorMethod } from './account.events';
+import type { VerifiedSecondFactor } from './second-factor';
 
 export type OpenAccount = Command<'OpenAccount', { accountId: string }>;
 export type DepositFunds = Command<'DepositFunds', { depositId: string; asset: AssetCode; amount: Amount }>;
@@ -17,11 +18,22 @@ export type ApplyPlatformTwoFactorRevocation = Command<
 >;
 export type SetAntiPhishingCode = Command<'SetAntiPhishingCode', Record<string, never>>;
 export type SetMfa = Command<'SetMfa', { enabled: boolean; transactionTypes: TransactionType[] }>;
-export type WhitelistAddress = Command<'WhitelistAddress', { asset: AssetCode; address: string }>;
+/**
+ * `secondFactor`: the proof that the customer entered their second factor for this transaction, its signature already
+ * verified by the handler; absent or null when none was sent (refused while the policy requires one).
+ */
+export type WhitelistAddress = Command<'WhitelistAddress', { asset: AssetCode; address: string; secondFactor?: VerifiedSecondFactor | null }>;
 export type RemoveAddress = Command<'RemoveAddress', { asset: AssetCode; address: string }>;
 export type RequestWithdrawal = Command<
   'RequestWithdrawal',
-  { withdrawalId: string; asset: AssetCode; amount: Amount; address: string; twoFactorTokenId: string }
+  {
+    withdrawalId: string;
+    asset: AssetCode;
+    amount: Amount;
+    address: string;
+    twoFactorTokenId: string;
+    secondFactor?: VerifiedSecondFactor | null;
+  }
 >;
 export type ApproveWithdrawal = Command<'ApproveWithdrawal', { withdrawalId: string }>;
 export type SettleWithdrawal = Command<'SettleWithdrawal', { withdrawalId: string; txHash: string }>;

@@ -21,8 +21,17 @@ import {
   type Withdrawal,
 } from './account.state';
 import { compensatedByPayoutMinor, PROTECTION_PROGRAMME_START, protectionDenialReasons, protectionPayout } from './protection';
+import {
+  assertBoundTo,
+  assertFresh,
+  recordOf,
+  type BoundTransaction,
+  type SecondFactorRecord,
+  type VerifiedSecondFactor,
+} from './second-factor';
 
 export * from './protection';
+export * from './second-factor';
 
 export interface AccountDecisionContext {
   readonly now: DateTime;
@@ -47,16 +56,71 @@ function requirePositive(asset: string, minor: bigint): void {
   if (minor <= 0n) throw domainError('AMOUNT_NOT_POSITIVE', asset);
 }
 
-/** Rule 2: enrolled, not revoked, and enrolled after the latest platform-wide revocation. */
-function requireValidToken(state: AccountState, tokenId: string, platform: PlatformView): TwoFactorToken {
+/** Why a token cannot authorise a transaction under rule 2, or null when it can. */
+function tokenProblem(state: AccountState, tokenId: string, platform: PlatformView): { code: 'TWO_FACTOR_TOKEN_NOT_FOUND' | 'TWO_FACTOR_REVOKED'; detail: string } | null {
   const token = state.tokens.get(tokenId);
-  if (!token) throw domainError('TWO_FACTOR_TOKEN_NOT_FOUND', tokenId);
-  if (token.revoked) throw domainError('TWO_FACTOR_REVOKED', tokenId);
+  if (!token) return { code: 'TWO_FACTOR_TOKEN_NOT_FOUND', detail: tokenId };
+  if (token.revoked) return { code: 'TWO_FACTOR_REVOKED', detail: tokenId };
   const revokedAt = platform.latestTwoFactorRevocationAt;
   if (revokedAt && token.enrolledAt <= revokedAt) {
-    throw domainError('TWO_FACTOR_REVOKED', `${tokenId} was enrolled before the platform-wide revocation of ${toIso(revokedAt)}`);
+    return { code: 'TWO_FACTOR_REVOKED', detail: `${tokenId} was enrolled before the platform-wide revocation of ${toIso(revokedAt)}` };
   }
-  return token;
+  return null;
+}
+
+/** Rule 2: enrolled, not revoked, and enrolled after the latest platform-wide revocation. */
+function requireValidToken(state: AccountState, tokenId: string, platform: PlatformView): TwoFactorToken {
+  const problem = tokenProblem(state, tokenId, platform);
+  if (problem) throw domainError(problem.code, problem.detail);
+  return state.tokens.get(tokenId)!;
+}
+
+function invalidProof(reason: string): never {
+  throw domainError('SECOND_FACTOR_INVALID', reason);
+}
+
+/**
+ * Rule 2, per transaction: the proof that the customer entered their second factor. Required while the policy says
+ * so; a proof sent anyway must hold all the same. It must name this transaction field by field, be fresh at the
+ * command's time, be used once, come from a valid token whose method it lists, and (withdrawals at or above the MFA
+ * threshold, valued at the recorded price; unvalued ones too) list two distinct methods. Returns what the event keeps.
+ */
+function requireSecondFactor(
+  proof: VerifiedSecondFactor | null | undefined,
+  transaction: BoundTransaction & { readonly tokenId?: string; readonly valueUsdCents?: bigint | null },
+  state: AccountState,
+  ctx: AccountDecisionContext,
+): SecondFactorRecord | null {
+  if (!proof) {
+    if (ctx.platform.secondFactorRequired) throw domainError('SECOND_FACTOR_REQUIRED');
+    return null;
+  }
+  const { claims } = proof;
+  assertBoundTo(claims, transaction);
+  if (transaction.tokenId !== undefined && claims.tid !== transaction.tokenId) {
+    invalidProof(`field mismatch: tid (the proof says ${claims.tid}, the command ${transaction.tokenId})`);
+  }
+  assertFresh(claims, ctx.now);
+  if (state.usedProofIds.has(claims.jti)) invalidProof(`reused jti ${claims.jti}: a proof authorises one transaction`);
+  const problem = tokenProblem(state, claims.tid, ctx.platform);
+  if (problem) invalidProof(`token not valid: ${problem.detail} (${problem.code})`);
+  const method = state.tokens.get(claims.tid)!.method;
+  if (!claims.amr.includes(method)) invalidProof(`the methods used (amr ${claims.amr.join(', ')}) do not include the token's ${method}`);
+  const threshold = ctx.platform.mfaThresholdUsdCents;
+  if (transaction.act === 'withdrawal' && threshold !== null && claims.amr.length < 2) {
+    const value = transaction.valueUsdCents ?? null;
+    if (value === null || value >= threshold) {
+      const valued = value === null ? 'no recorded price to value it' : `worth ${formatAmount('USD', value)} USD`;
+      invalidProof(`too few factor methods: ${valued}, at or above the MFA threshold of ${formatAmount('USD', threshold)} USD it needs two`);
+    }
+  }
+  return recordOf(proof);
+}
+
+/** The USD value of a withdrawal at the latest recorded price, or null without one. */
+function withdrawalValueUsdCents(asset: AssetCode, amountMinor: bigint, ctx: AccountDecisionContext): bigint | null {
+  const priceE8 = ctx.prices.get(asset);
+  return priceE8 === undefined ? null : valueUsdCents(asset, amountMinor, priceE8);
 }
 
 /**
@@ -153,14 +217,16 @@ function setMfa(cmd: C.SetMfa, state: AccountState, ctx: AccountDecisionContext)
     : [event('MfaDisabled', { transactionTypes: changed, disabledAt: at })];
 }
 
-/** Rule 4: withdrawableFrom is fixed now, from the hold policy in force now. */
+/** Rule 4: withdrawableFrom is fixed now, from the hold policy in force now. A new address needs the second factor. */
 function whitelistAddress(cmd: C.WhitelistAddress, state: AccountState, ctx: AccountDecisionContext): Decision {
-  requireOpen(state);
+  const accountId = requireOpen(state);
   const { asset, address } = cmd.data;
   if (state.addresses.has(addressKey(asset, address))) throw domainError('ADDRESS_ALREADY_WHITELISTED', `${asset} ${address}`);
+  const secondFactor = requireSecondFactor(cmd.data.secondFactor, { accountId, act: 'whitelist', asset, address }, state, ctx);
   const holdHours = ctx.platform.newAddressHoldHours;
   const withdrawableFrom = toIso(ctx.now.plus({ hours: holdHours }));
-  return [event('AddressWhitelisted', { asset, address, whitelistedAt: toIso(ctx.now), holdHours, withdrawableFrom })];
+  const data = { asset, address, whitelistedAt: toIso(ctx.now), holdHours, withdrawableFrom };
+  return [event('AddressWhitelisted', secondFactor ? { ...data, secondFactor } : data)];
 }
 
 function removeAddress(cmd: C.RemoveAddress, state: AccountState, ctx: AccountDecisionContext): Decision {
@@ -172,20 +238,24 @@ function removeAddress(cmd: C.RemoveAddress, state: AccountState, ctx: AccountDe
 
 /** Rules 1 to 4: funds, second factor, halt, whitelist and hold. */
 function requestWithdrawal(cmd: C.RequestWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {
-  requireOpen(state);
+  const accountId = requireOpen(state);
   const { withdrawalId, asset, address, twoFactorTokenId } = cmd.data;
   const amountMinor = toMinor(asset, cmd.data.amount);
   requirePositive(asset, amountMinor);
+  const amount = formatAmount(asset, amountMinor);
   if (state.withdrawals.has(withdrawalId)) throw domainError('WITHDRAWAL_ALREADY_EXISTS', withdrawalId);
   if (ctx.platform.withdrawalsHalted) throw domainError('WITHDRAWALS_HALTED');
   requireValidToken(state, twoFactorTokenId, ctx.platform);
+  const bound = { accountId, act: 'withdrawal' as const, withdrawalId, asset, amount, address, tokenId: twoFactorTokenId };
+  const valueUsdCents = withdrawalValueUsdCents(asset, amountMinor, ctx);
+  const secondFactor = requireSecondFactor(cmd.data.secondFactor, { ...bound, valueUsdCents }, state, ctx);
   requireWithdrawableAddress(state, asset, address, ctx.now);
   const available = availableMinor(balanceOf(state, asset));
   if (amountMinor > available) {
     throw domainError('INSUFFICIENT_FUNDS', `${formatAmount(asset, available)} ${asset} available`);
   }
-  const amount = formatAmount(asset, amountMinor);
-  return [event('WithdrawalRequested', { withdrawalId, asset, amount, address, twoFactorTokenId, requestedAt: toIso(ctx.now) })];
+  const data = { withdrawalId, asset, amount, address, twoFactorTokenId, requestedAt: toIso(ctx.now) };
+  return [event('WithdrawalRequested', secondFactor ? { ...data, secondFactor } : data)];
 }
 
 function approveWithdrawal(cmd: C.ApproveWithdrawal, state: AccountState, ctx: AccountDecisionContext): Decision {

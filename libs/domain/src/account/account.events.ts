@@ -1,6 +1,7 @@
 import type { Amount } from '../money/amount';
 import type { AssetCode } from '../money/assets';
 import type { Event } from '../shared/event';
+import type { SecondFactorRecord } from './second-factor';
 
 export type TwoFactorMethod = 'totp' | 'sms' | 'webauthn';
 export const TWO_FACTOR_METHODS: readonly TwoFactorMethod[] = ['totp', 'sms', 'webauthn'];
@@ -30,12 +31,29 @@ export type MfaEnabled = Event<'MfaEnabled', { transactionTypes: TransactionType
 export type MfaDisabled = Event<'MfaDisabled', { transactionTypes: TransactionType[]; disabledAt: string }>;
 export type AddressWhitelisted = Event<
   'AddressWhitelisted',
-  { asset: AssetCode; address: string; whitelistedAt: string; holdHours: number; withdrawableFrom: string }
+  {
+    asset: AssetCode;
+    address: string;
+    whitelistedAt: string;
+    holdHours: number;
+    withdrawableFrom: string;
+    /** What the ledger keeps of the second-factor proof (kid, amr, jti, its SHA-256); absent when none was sent. */
+    secondFactor?: SecondFactorRecord;
+  }
 >;
 export type AddressRemoved = Event<'AddressRemoved', { asset: AssetCode; address: string; removedAt: string }>;
 export type WithdrawalRequested = Event<
   'WithdrawalRequested',
-  { withdrawalId: string; asset: AssetCode; amount: Amount; address: string; twoFactorTokenId: string; requestedAt: string }
+  {
+    withdrawalId: string;
+    asset: AssetCode;
+    amount: Amount;
+    address: string;
+    twoFactorTokenId: string;
+    requestedAt: string;
+    /** What the ledger keeps of the second-factor proof (kid, amr, jti, its SHA-256); absent when none was sent. */
+    secondFactor?: SecondFactorRecord;
+  }
 >;
 export type WithdrawalApproved = Event<'WithdrawalApproved', { withdrawalId: string; approvedAt: string }>;
 export type WithdrawalSettled = Event<'WithdrawalSettled', { withdrawalId: string; txHash: string; settledAt: string }>;

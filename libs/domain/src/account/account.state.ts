@@ -4,6 +4,7 @@ import type { AssetCode } from '../money/assets';
 import { assertNever, invariant } from '../shared/assert';
 import { withEntry, withMember, withoutEntry } from '../shared/persistent';
 import { fromIso } from '../shared/time';
+import type { SecondFactorRecord } from './second-factor';
 import { TRANSACTION_TYPES, type AccountEvent, type TransactionType, type TwoFactorMethod, type UnauthorizedOutcome } from './account.events';
 
 export interface AssetBalance {
@@ -103,6 +104,8 @@ export interface AccountState {
   readonly claimedWithdrawals: ReadonlyMap<string, string>;
   /** The sum of every approved payout of this account, for the programme's cap. */
   readonly approvedPayoutUsdCents: bigint;
+  /** The `jti` of every second-factor proof this account has used: each is good for one transaction only. */
+  readonly usedProofIds: ReadonlySet<string>;
 }
 
 export function initialAccountState(): AccountState {
@@ -123,6 +126,7 @@ export function initialAccountState(): AccountState {
     protectionClaims: new Map(),
     claimedWithdrawals: new Map(),
     approvedPayoutUsdCents: 0n,
+    usedProofIds: new Set(),
   };
 }
 
@@ -213,6 +217,12 @@ function setTransactionTypes(current: ReadonlySet<TransactionType>, types: reado
   return next;
 }
 
+function withProofUsed(state: AccountState, proof: SecondFactorRecord | undefined): AccountState {
+  if (proof === undefined) return state;
+  invariant(!state.usedProofIds.has(proof.jti), `second-factor proof ${proof.jti} used twice on account ${state.accountId}`);
+  return { ...state, usedProofIds: withMember(state.usedProofIds, proof.jti) };
+}
+
 export function evolveAccount(state: AccountState, event: AccountEvent): AccountState {
   switch (event.type) {
     case 'AccountOpened':
@@ -241,9 +251,9 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
     case 'MfaDisabled':
       return changeMfa(state, event.data.transactionTypes, false, event.data.disabledAt);
     case 'AddressWhitelisted': {
-      const { asset, address, withdrawableFrom } = event.data;
+      const { asset, address, withdrawableFrom, secondFactor } = event.data;
       const entry: WhitelistedAddress = { asset, address, withdrawableFrom: fromIso(withdrawableFrom) };
-      return { ...state, addresses: withEntry(state.addresses, addressKey(asset, address), entry) };
+      return { ...withProofUsed(state, secondFactor), addresses: withEntry(state.addresses, addressKey(asset, address), entry) };
     }
     case 'AddressRemoved': {
       const addresses = withoutEntry(state.addresses, addressKey(event.data.asset, event.data.address));
@@ -263,7 +273,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         unauthorized: null,
         mfaOnAllTransactionTypes: state.mfaOnAllTransactionTypesSince !== null,
       };
-      const held = changeBalance(state, asset, { heldMinor: amountMinor });
+      const held = changeBalance(withProofUsed(state, event.data.secondFactor), asset, { heldMinor: amountMinor });
       return { ...held, withdrawals: withEntry(state.withdrawals, withdrawalId, withdrawal) };
     }
     case 'WithdrawalApproved': {

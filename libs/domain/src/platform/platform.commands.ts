@@ -6,9 +6,12 @@ export type RevokeAllTwoFactorTokens = Command<'RevokeAllTwoFactorTokens', { rev
 export type CompleteTwoFactorRevocation = Command<'CompleteTwoFactorRevocation', { revocationId: string }>;
 export type ChangeWithdrawalPolicy = Command<'ChangeWithdrawalPolicy', { newAddressHoldHours: number }>;
 
+export type ChangeSecondFactorPolicy = Command<'ChangeSecondFactorPolicy', { required: boolean; mfaThresholdUsd: string | null }>;
+
 export type PlatformCommand =
   | HaltWithdrawals
   | ResumeWithdrawals
   | RevokeAllTwoFactorTokens
   | CompleteTwoFactorRevocation
-  | ChangeWithdrawalPolicy;
+  | ChangeWithdrawalPolicy
+  | ChangeSecondFactorPolicy;

@@ -200,3 +200,33 @@ describe('rule 4: the new-address hold policy', () => {
     expect(() => platformDecider.decide(changeWithdrawalPolicy(hours), initialPlatformState(), { now: at(NOW), incident: null })).toThrow(InvariantViolation);
   });
 });
+
+describe('rule 2, per transaction: the second-factor policy', () => {
+  const POLICY_AT = '2022-01-17T17:42Z';
+  const change = (required: boolean, mfaThresholdUsd: string | null) => ({ type: 'ChangeSecondFactorPolicy' as const, data: { required, mfaThresholdUsd } });
+  const changed = (required: boolean, mfaThresholdUsd: string | null, previousRequired: boolean, previousMfaThresholdUsd: string | null): PlatformEvent => ({
+    type: 'SecondFactorPolicyChanged',
+    data: { required, mfaThresholdUsd, previousRequired, previousMfaThresholdUsd, changedAt: '2022-01-17T17:42:00.000Z' },
+    schemaVersion: 1,
+  });
+
+  test('a fresh ledger requires proofs, with no MFA threshold', () => {
+    expect(platformView(initialPlatformState())).toMatchObject({ secondFactorRequired: true, mfaThresholdUsdCents: null });
+  });
+
+  test('the requirement can be turned off (the incident scenario starts so) and on again with a threshold', () => {
+    givenPlatform([]).when(change(false, null), at(POLICY_AT)).thenEvents([changed(false, null, true, null)]);
+    givenPlatform([changed(false, null, true, null)])
+      .when(change(true, '10000.00'), at(POLICY_AT))
+      .thenEvents([changed(true, '10000', false, null)])
+      .thenState((state) => expect(platformView(state)).toMatchObject({ secondFactorRequired: true, mfaThresholdUsdCents: 1_000_000n }));
+  });
+
+  test('the same policy again is SECOND_FACTOR_POLICY_UNCHANGED', () => {
+    givenPlatform([]).when(change(true, null), at(POLICY_AT)).thenThrows('SECOND_FACTOR_POLICY_UNCHANGED');
+  });
+
+  test('a threshold of zero is AMOUNT_NOT_POSITIVE', () => {
+    givenPlatform([]).when(change(true, '0'), at(POLICY_AT)).thenThrows('AMOUNT_NOT_POSITIVE');
+  });
+});

@@ -4,13 +4,16 @@ import { domainError } from '../shared/errors';
 import { event } from '../shared/event';
 import { fromIso, toIso } from '../shared/time';
 import type { IncidentView } from '../incident/incident.decider';
-import type { PlatformCommand } from './platform.commands';
+import { formatAmount, toMinor } from '../money/amount';
+import type { ChangeSecondFactorPolicy, PlatformCommand } from './platform.commands';
 import type { PlatformEvent } from './platform.events';
 
 /** A fresh ledger holds new whitelisted addresses for 24 hours (rule 4). */
 export const DEFAULT_NEW_ADDRESS_HOLD_HOURS = 24;
 /** The hold policy's bounds: none, up to 30 days. */
 export const MAX_NEW_ADDRESS_HOLD_HOURS = 720;
+/** A fresh ledger requires a second-factor proof on every withdrawal and whitelisting (issue 11). */
+export const DEFAULT_SECOND_FACTOR_REQUIRED = true;
 
 export interface TwoFactorRevocation {
   readonly revocationId: string;
@@ -25,6 +28,9 @@ export interface PlatformState {
   readonly newAddressHoldHours: number;
   readonly revocations: ReadonlyMap<string, TwoFactorRevocation>;
   readonly latestRevocation: TwoFactorRevocation | null;
+  readonly secondFactorRequired: boolean;
+  /** In US cents; null for no threshold. */
+  readonly mfaThresholdUsdCents: bigint | null;
 }
 
 /** What an account decision needs to know of the platform. */
@@ -33,6 +39,10 @@ export interface PlatformView {
   readonly newAddressHoldHours: number;
   /** Tokens enrolled at or before this instant are no longer valid (rule 2). */
   readonly latestTwoFactorRevocationAt: DateTime | null;
+  /** Whether withdrawals and whitelistings need a second-factor proof. */
+  readonly secondFactorRequired: boolean;
+  /** From this USD value (cents, at the recorded price) a withdrawal's proof needs two distinct methods; null: never. */
+  readonly mfaThresholdUsdCents: bigint | null;
 }
 
 export interface PlatformDecisionContext {
@@ -48,6 +58,8 @@ export function initialPlatformState(): PlatformState {
     newAddressHoldHours: DEFAULT_NEW_ADDRESS_HOLD_HOURS,
     revocations: new Map(),
     latestRevocation: null,
+    secondFactorRequired: DEFAULT_SECOND_FACTOR_REQUIRED,
+    mfaThresholdUsdCents: null,
   };
 }
 
@@ -56,6 +68,8 @@ export function platformView(state: PlatformState): PlatformView {
     withdrawalsHalted: state.haltedAt !== null,
     newAddressHoldHours: state.newAddressHoldHours,
     latestTwoFactorRevocationAt: state.latestRevocation?.revokedAt ?? null,
+    secondFactorRequired: state.secondFactorRequired,
+    mfaThresholdUsdCents: state.mfaThresholdUsdCents,
   };
 }
 
@@ -84,6 +98,10 @@ export function evolvePlatform(state: PlatformState, e: PlatformEvent): Platform
     }
     case 'WithdrawalPolicyChanged':
       return { ...state, newAddressHoldHours: e.data.newAddressHoldHours };
+    case 'SecondFactorPolicyChanged': {
+      const threshold = e.data.mfaThresholdUsd;
+      return { ...state, secondFactorRequired: e.data.required, mfaThresholdUsdCents: threshold === null ? null : toMinor('USD', threshold) };
+    }
     default:
       return assertNever(e);
   }
@@ -140,7 +158,28 @@ export function decidePlatform(command: PlatformCommand, state: PlatformState, c
         event('WithdrawalPolicyChanged', { newAddressHoldHours: hours, previousNewAddressHoldHours: state.newAddressHoldHours, changedAt: now }),
       ];
     }
+    case 'ChangeSecondFactorPolicy':
+      return changeSecondFactorPolicy(command, state, now);
     default:
       return assertNever(command);
   }
+}
+
+function changeSecondFactorPolicy(command: ChangeSecondFactorPolicy, state: PlatformState, now: string): PlatformEvent[] {
+  const { required, mfaThresholdUsd } = command.data;
+  const thresholdCents = mfaThresholdUsd === null ? null : toMinor('USD', mfaThresholdUsd);
+  if (thresholdCents !== null && thresholdCents <= 0n) throw domainError('AMOUNT_NOT_POSITIVE', 'mfaThresholdUsd');
+  if (required === state.secondFactorRequired && thresholdCents === state.mfaThresholdUsdCents) {
+    throw domainError('SECOND_FACTOR_POLICY_UNCHANGED', `required ${String(required)}, threshold ${mfaThresholdUsd ?? 'none'}`);
+  }
+  const previous = state.mfaThresholdUsdCents;
+  return [
+    event('SecondFactorPolicyChanged', {
+      required,
+      mfaThresholdUsd: thresholdCents === null ? null : formatAmount('USD', thresholdCents),
+      previousRequired: state.secondFactorRequired,
+      previousMfaThresholdUsd: previous === null ? null : formatAmount('USD', previous),
+      changedAt: now,
+    }),
+  ];
 }

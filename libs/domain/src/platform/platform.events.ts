@@ -19,9 +19,26 @@ export type WithdrawalPolicyChanged = Event<
   { newAddressHoldHours: number; previousNewAddressHoldHours: number; changedAt: string }
 >;
 
+/**
+ * Whether withdrawals and whitelistings need a second-factor proof, and from which USD value (at the recorded price) a
+ * withdrawal needs two distinct factor methods. A policy in the history, like the hold, so a replay decides the same.
+ */
+export type SecondFactorPolicyChanged = Event<
+  'SecondFactorPolicyChanged',
+  {
+    required: boolean;
+    /** USD per withdrawal from which two factor methods are needed; null for no threshold. */
+    mfaThresholdUsd: string | null;
+    previousRequired: boolean;
+    previousMfaThresholdUsd: string | null;
+    changedAt: string;
+  }
+>;
+
 export type PlatformEvent =
   | WithdrawalsHalted
   | WithdrawalsResumed
   | AllTwoFactorTokensRevoked
   | AllTwoFactorTokensRevocationCompleted
-  | WithdrawalPolicyChanged;
+  | WithdrawalPolicyChanged
+  | SecondFactorPolicyChanged;

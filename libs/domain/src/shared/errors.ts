@@ -45,6 +45,9 @@ export const DOMAIN_ERROR_MESSAGES = {
   WITHDRAWAL_NOT_UNAUTHORIZED: 'the withdrawal is not reported as an unauthorized loss',
   PROTECTION_WITHDRAWAL_ALREADY_CLAIMED: 'a protection claim for this withdrawal is already filed',
   PRICE_NOT_RECORDED: 'no USD price is recorded for the asset, so the claim cannot be valued',
+  SECOND_FACTOR_REQUIRED: 'a second-factor proof (secondFactor) is required: the customer must enter their second factor for this transaction',
+  SECOND_FACTOR_INVALID: 'the second-factor proof is not valid for this transaction',
+  SECOND_FACTOR_POLICY_UNCHANGED: 'the second-factor policy is already as requested',
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_MESSAGES;

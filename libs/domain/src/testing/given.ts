@@ -22,11 +22,17 @@ export * from './builders';
 /** An instant in UTC from a short ISO string: at('2022-01-18T10:17Z'). */
 export const at = (iso: string): DateTime => fromIso(iso);
 
-/** The platform as an account decision sees it on a fresh ledger: open, 24-hour hold, no revocation. */
+/**
+ * The platform as an account decision sees it on a fresh ledger (open, 24-hour hold, no revocation), except that
+ * second-factor proofs are not required: each rule's specs test that rule alone, and the proof's own specs
+ * (second-factor.spec.ts) turn the requirement on, as a fresh ledger has it.
+ */
 export const FRESH_PLATFORM: PlatformView = {
   withdrawalsHalted: false,
   newAddressHoldHours: DEFAULT_NEW_ADDRESS_HOLD_HOURS,
   latestTwoFactorRevocationAt: null,
+  secondFactorRequired: false,
+  mfaThresholdUsdCents: null,
 };
 
 type Decided<Event> = { readonly events: Event[] } | { readonly error: unknown };
@@ -104,13 +110,14 @@ export class Outcome<Event, State> {
     return this.thenEvents([]);
   }
 
-  /** The command is refused with this business rule, and nothing would be appended. */
-  thenThrows(code: DomainErrorCode): void {
+  /** The command is refused with this business rule (and, given, a detail matching `detail`); nothing would be appended. */
+  thenThrows(code: DomainErrorCode, detail?: RegExp): void {
     if ('events' in this.decided) {
       throw new Error(`expected ${code}, but the decision was ${JSON.stringify(this.decided.events)}`);
     }
     expect(this.decided.error).toBeInstanceOf(DomainError);
     expect((this.decided.error as DomainError).code).toBe(code);
+    if (detail) expect((this.decided.error as DomainError).detail).toMatch(detail);
   }
 
   /** Checks the state after the emitted events are folded in (e.g. what is available afterwards). */

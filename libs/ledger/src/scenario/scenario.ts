@@ -4,7 +4,6 @@ import {
   DomainError,
   formatAmount,
   lossOf,
-  type AccountCommand,
   type DomainErrorCode,
   type IncidentCommand,
   type PlatformCommand,
@@ -15,7 +14,7 @@ import type { DateTime } from 'luxon';
 import { ManualClock } from '../clock';
 import type { CommandResult } from '../command-executor';
 import type { Actor, CommandMetadata } from '../command-metadata';
-import { Ledger } from '../ledger';
+import { Ledger, type AccountRequest } from '../ledger';
 import { TwoFactorRevocationJob } from '../two-factor-revocation.job';
 import {
   INCIDENT_ID,
@@ -170,7 +169,7 @@ class ScenarioRun {
     return result;
   }
 
-  private async account(accountId: string, label: string, command: AccountCommand, actor = BACKEND): Promise<CommandResult> {
+  private async account(accountId: string, label: string, command: AccountRequest, actor = BACKEND): Promise<CommandResult> {
     return this.counted(await this.ledger.executeAccount(accountId, command, this.metadata(`${accountId}/${label}`, actor)));
   }
 

@@ -1,0 +1,86 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { SecondFactorAction, TwoFactorMethod } from '@app/domain';
+import { SignJWT } from 'jose';
+import { DEFAULT_SECOND_FACTOR_AUDIENCE, jwkThumbprint } from './attester-keys';
+
+/**
+ * The signing side, as the exchange's authentication service would run it after the customer entered the factor:
+ * for development (`ledger attester keygen|sign`), the tests, the incident scenario and the bench. In production the
+ * private key never comes near the ledger.
+ */
+export interface Attester {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/** The transaction a proof authorises, and the factor entered for it. */
+export interface ProofRequest {
+  readonly accountId: string;
+  readonly act: SecondFactorAction;
+  readonly tokenId: string;
+  readonly amr: readonly TwoFactorMethod[];
+  readonly asset: string;
+  readonly address: string;
+  /** Withdrawals only. */
+  readonly withdrawalId?: string;
+  /** Withdrawals only: the canonical decimal string the command sends. */
+  readonly amount?: string;
+  /** Seconds since the epoch; defaults to now. */
+  readonly issuedAt?: number;
+  /** Seconds; 300 at most is accepted. Defaults to 120. */
+  readonly ttlSeconds?: number;
+  readonly jti?: string;
+  readonly audience?: string;
+}
+
+export function generateAttester(kid?: string): Attester {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { kid: kid ?? jwkThumbprint(publicKey), privateKey, publicKey };
+}
+
+/** An attester from its private JWK (what `ledger attester keygen` prints as LEDGER_ATTESTER_KEY). */
+export function attesterFromJwk(json: string): Attester {
+  const jwk = JSON.parse(json) as { kid?: string; d?: string };
+  if (typeof jwk.d !== 'string') throw new Error('not a private JWK (no "d")');
+  const privateKey = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
+  const { d: _private, ...publicPart } = privateKey.export({ format: 'jwk' });
+  const publicKey = createPublicKey({ key: publicPart, format: 'jwk' });
+  return { kid: jwk.kid ?? jwkThumbprint(publicKey), privateKey, publicKey };
+}
+
+export function publicJwk(attester: Attester): Record<string, string> {
+  return { ...(attester.publicKey.export({ format: 'jwk' }) as Record<string, string>), kid: attester.kid, alg: 'EdDSA', use: 'sig' };
+}
+
+export function privateJwk(attester: Attester): Record<string, string> {
+  return { ...(attester.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: attester.kid };
+}
+
+/** LEDGER_SECOND_FACTOR_KEYS for these attesters: a JWK set. */
+export function attesterKeysEnv(...attesters: Attester[]): string {
+  return JSON.stringify({ keys: attesters.map(publicJwk) });
+}
+
+/** Signs a proof: a compact JWS (EdDSA) over the transaction's fields. */
+export function signProof(attester: Attester, request: ProofRequest): Promise<string> {
+  const iat = request.issuedAt ?? Math.floor(Date.now() / 1_000);
+  const claims: Record<string, unknown> = {
+    sub: request.accountId,
+    act: request.act,
+    tid: request.tokenId,
+    amr: [...request.amr],
+    asset: request.asset,
+    address: request.address,
+    ...(request.withdrawalId === undefined ? {} : { wid: request.withdrawalId }),
+    ...(request.amount === undefined ? {} : { amount: request.amount }),
+  };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA', kid: attester.kid, typ: 'JWT' })
+    .setAudience(request.audience ?? DEFAULT_SECOND_FACTOR_AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (request.ttlSeconds ?? 120))
+    .setJti(request.jti ?? randomUUID())
+    .sign(attester.privateKey);
+}
