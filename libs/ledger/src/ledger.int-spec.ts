@@ -38,6 +38,8 @@ describe('Ledger command handlers on SQLite', () => {
 
   async function fund(l: Ledger, accountId: string, eth: string): Promise<void> {
     await l.executePlatform({ type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }, freshCommand(admin)).catch(() => undefined);
+    // These tests are about the store and the handlers; the second-factor proof has suites of its own.
+    await l.executePlatform({ type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }, freshCommand(admin)).catch(() => undefined);
     await l.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(actor));
     await l.executeAccount(accountId, { type: 'DepositFunds', data: { depositId: 'd1', asset: 'ETH', amount: eth } }, freshCommand(actor));
     await l.executeAccount(accountId, { type: 'EnrolTwoFactor', data: { tokenId: 't1', method: 'totp' } }, freshCommand(actor));

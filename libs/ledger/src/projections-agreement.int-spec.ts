@@ -80,6 +80,7 @@ describe('projections agree with the ledger', () => {
   /** Before the incident: funded accounts and ordinary withdrawals that settle, are rejected or are cancelled. */
   async function ordinaryDays(): Promise<void> {
     await ledger.executePlatform({ type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }, freshCommand(admin));
+    await ledger.executePlatform({ type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }, freshCommand(admin));
     await price('ETH', '3129');
     await price('BTC', '41929.5');
     await price('USDC', '1');

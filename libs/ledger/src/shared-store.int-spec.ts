@@ -37,6 +37,8 @@ function sharedStoreSuite(name: string, makeStore: () => Promise<SharedStore>): 
       a = new Ledger(await shared.open(), clock);
       b = new Ledger(await shared.open(), clock);
       await a.executePlatform({ type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }, freshCommand(admin));
+      // About stale folds, not proofs: the second-factor proof has suites of its own.
+      await a.executePlatform({ type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }, freshCommand(admin));
     });
     afterEach(async () => {
       await shared.cleanUp();

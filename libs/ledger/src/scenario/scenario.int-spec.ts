@@ -122,6 +122,20 @@ describe(`the January 2022 incident played through the ledger's handlers (${ACCO
     expect(several?.reasons).toHaveLength(5);
   });
 
+  test('from the resumption on, every withdrawal and new address carries a verified second-factor proof; none before', async () => {
+    const events = await withStore(storePath(), readAll);
+    const policies = events.filter((event) => event.type === 'SecondFactorPolicyChanged').map((event) => [event.metadata.recordedAt, (event.data as { required: boolean }).required]);
+    expect(policies).toEqual([[TIMES.platformStart.toISO(), false], [TIMES.resumption.toISO(), true]]);
+    const gated = events.filter((event) => event.type === 'WithdrawalRequested' || event.type === 'AddressWhitelisted');
+    const after = gated.filter((event) => event.metadata.recordedAt >= TIMES.resumption.toISO()!);
+    const before = gated.filter((event) => event.metadata.recordedAt < TIMES.resumption.toISO()!);
+    expect(after.length).toBeGreaterThan(20);
+    for (const event of after) {
+      expect((event.data as { secondFactor?: object }).secondFactor).toEqual({ kid: 'scenario-attester', amr: [expect.any(String)], jti: expect.stringMatching(/^[0-9a-f]{32}$/), proofSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+    expect(before.every((event) => (event.data as { secondFactor?: object }).secondFactor === undefined)).toBe(true);
+  });
+
   test('the rules refused what they must along the way, appending nothing', () => {
     expect(result.refusalsChecked.map((refusal) => refusal.code)).toEqual([
       'WITHDRAWALS_HALTED',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   accountStream,
   canonicalPrice,
@@ -8,6 +9,7 @@ import {
   type IncidentCommand,
   type PlatformCommand,
   type PriceCommand,
+  type AssetCode,
 } from '@app/domain';
 import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import type { DateTime } from 'luxon';
@@ -15,6 +17,9 @@ import { ManualClock } from '../clock';
 import type { CommandResult } from '../command-executor';
 import type { Actor, CommandMetadata } from '../command-metadata';
 import { Ledger, type AccountRequest } from '../ledger';
+import { deterministicAttester, signProof, type Attester } from '../second-factor/attester';
+import { DEFAULT_SECOND_FACTOR_AUDIENCE } from '../second-factor/attester-keys';
+import { SecondFactorVerifier } from '../second-factor/verifier';
 import { TwoFactorRevocationJob } from '../two-factor-revocation.job';
 import {
   INCIDENT_ID,
@@ -137,13 +142,21 @@ class ScenarioRun {
   claimsChecked = 0;
   readonly refusals: CheckedRefusal[] = [];
   private phase = 'start';
+  /** The exchange's authentication service in the simulation: its key follows from the seed, so the log does too. */
+  private readonly attester: Attester;
+  /** Whether the platform requires second-factor proofs yet (from the resumption on, as the exchange re-enabled withdrawals). */
+  private secondFactorRequired = false;
+  private readonly accountsById: ReadonlyMap<string, AccountPlan>;
 
   constructor(
     private readonly store: EventStore,
     private readonly plan: ScenarioPlan,
     private readonly onProgress: ((progress: ScenarioProgress) => void) | undefined,
   ) {
-    this.ledger = new Ledger(store, this.clock);
+    this.attester = deterministicAttester(`incident-scenario/${plan.seed}`, 'scenario-attester');
+    const verifier = new SecondFactorVerifier([{ kid: this.attester.kid, publicKey: this.attester.publicKey }], DEFAULT_SECOND_FACTOR_AUDIENCE);
+    this.ledger = new Ledger(store, this.clock, { secondFactor: verifier });
+    this.accountsById = new Map(plan.accounts.map((account) => [account.accountId, account]));
   }
 
   async play(signal: AbortSignal | undefined): Promise<void> {
@@ -201,10 +214,38 @@ class ScenarioRun {
 
   // ---- withdrawals ------------------------------------------------------------------------------------------------
 
-  private request(w: PlannedWithdrawal, tokenId: string): Promise<CommandResult> {
+  private async request(w: PlannedWithdrawal, tokenId: string): Promise<CommandResult> {
     const { withdrawalId, asset, address } = w;
     const amount = formatAmount(asset, w.amountMinor);
-    return this.account(w.accountId, `${withdrawalId}/request`, { type: 'RequestWithdrawal', data: { withdrawalId, asset, amount, address, twoFactorTokenId: tokenId } });
+    const label = `${withdrawalId}/request`;
+    const secondFactor = await this.proofFor(w.accountId, label, tokenId, { act: 'withdrawal', withdrawalId, asset, amount, address });
+    return this.account(w.accountId, label, { type: 'RequestWithdrawal', data: { withdrawalId, asset, amount, address, twoFactorTokenId: tokenId, secondFactor } });
+  }
+
+  private async whitelist(accountId: string, asset: AssetCode, address: string, tokenId: string): Promise<CommandResult> {
+    const label = `whitelist/${asset}/${address}`;
+    const secondFactor = await this.proofFor(accountId, label, tokenId, { act: 'whitelist', asset, address });
+    return this.account(accountId, label, { type: 'WhitelistAddress', data: { asset, address, secondFactor } });
+  }
+
+  /**
+   * Once the platform requires them, the customer enters the factor of the token the command names, and the
+   * authentication service signs a proof for exactly this transaction at the scenario's time. The jti follows from the
+   * command, so the log stays byte-identical from one run to the next. Before, no proof is sent (as in January 2022).
+   */
+  private async proofFor(
+    accountId: string,
+    label: string,
+    tokenId: string,
+    fields: { act: 'withdrawal' | 'whitelist'; asset: string; address: string; withdrawalId?: string; amount?: string },
+  ): Promise<string | undefined> {
+    if (!this.secondFactorRequired) return undefined;
+    const account = this.accountsById.get(accountId);
+    if (!account) throw new ScenarioError(`no planned account ${accountId}`);
+    const method = tokenId === ONBOARDING_TOKEN ? account.method : account.reenrolMethod;
+    const jti = createHash('sha256').update(`${accountId}/${label}`).digest('hex').slice(0, 32);
+    const issuedAt = Math.floor(this.clock.now().toMillis() / 1_000);
+    return signProof(this.attester, { accountId, tokenId, amr: [method], jti, issuedAt, ...fields });
   }
 
   /** Request, approve and settle at the times the plan gives (a missing time: the step does not happen). */
@@ -228,6 +269,10 @@ class ScenarioRun {
   private planJanuary(): void {
     // The platform ran with no hold on new whitelisted addresses before the incident (DESIGN rule 4).
     this.schedule.at(TIMES.platformStart, 'platform', null, 1, () => this.platform('hold-0h', { type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }));
+    // Nor did it ask for proof of the second factor per transaction: a fresh ledger requires it, January 2022 did not.
+    this.schedule.at(TIMES.platformStart, 'platform', null, 1, () =>
+      this.platform('second-factor-off', { type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }),
+    );
     for (const account of this.plan.accounts) {
       this.schedule.at(account.openedAt, 'onboarding', account.accountId, 4 + account.deposits.length, () => this.onboard(account));
     }
@@ -241,7 +286,7 @@ class ScenarioRun {
       for (const { asset, address, at } of victim.whitelist) {
         // The bypass added the attacker's address; with no hold it could be used at once.
         this.schedule.at(at, 'attack', victim.accountId, 1, () =>
-          this.account(victim.accountId, `whitelist/${asset}/${address}`, { type: 'WhitelistAddress', data: { asset, address } }),
+          this.whitelist(victim.accountId, asset, address, ONBOARDING_TOKEN),
         );
       }
       // Requested with the customer's own, valid token: the exchange's 2FA check passed them without the customer.
@@ -258,7 +303,7 @@ class ScenarioRun {
     }
     await this.account(id, ONBOARDING_TOKEN, { type: 'EnrolTwoFactor', data: { tokenId: ONBOARDING_TOKEN, method: account.method } });
     const { asset, address } = account.ownAddress;
-    await this.account(id, `whitelist/${asset}/${address}`, { type: 'WhitelistAddress', data: { asset, address } });
+    await this.whitelist(id, asset, address, ONBOARDING_TOKEN);
     if (account.antiPhishingAtOpening) await this.account(id, 'anti-phishing-code', { type: 'SetAntiPhishingCode', data: {} });
     if (account.mfaAtOpening.length > 0) {
       await this.account(id, 'mfa', { type: 'SetMfa', data: { enabled: true, transactionTypes: [...account.mfaAtOpening] } });
@@ -287,6 +332,11 @@ class ScenarioRun {
       );
     }
     this.planReenrolment();
+    // Withdrawals come back with the lesson learnt: each one, and each new address, needs proof of the second factor.
+    schedule.at(TIMES.resumption, 'resumption', null, 1, async () => {
+      await this.platform('second-factor-on', { type: 'ChangeSecondFactorPolicy', data: { required: true, mfaThresholdUsd: null } });
+      this.secondFactorRequired = true;
+    });
     schedule.at(TIMES.resumption, 'resumption', null, 1, () =>
       this.platform('resume', { type: 'ResumeWithdrawals', data: { incidentId: INCIDENT_ID, reason: 'Withdrawal services have been restored' } }),
     );
@@ -391,7 +441,7 @@ class ScenarioRun {
     const whitelistedAt = TIMES.holdPolicy.plus({ minutes: 103 });
     const w = { ...this.demoWithdrawal(account, 'w-new-address', address), requestAt: whitelistedAt.plus({ hours: 24, minutes: 30 }) };
     this.schedule.at(whitelistedAt, 'hold policy', account.accountId, 1, () =>
-      this.account(account.accountId, `whitelist/${asset}/${address}`, { type: 'WhitelistAddress', data: { asset, address } }),
+      this.whitelist(account.accountId, asset, address, REENROLLED_TOKEN),
     );
     this.schedule.at(whitelistedAt.plus({ hours: 1 }), 'hold policy', account.accountId, 0, () =>
       this.refused('ADDRESS_ON_HOLD', `${account.accountId} withdraws to an address whitelisted an hour earlier`, () => this.request(w, REENROLLED_TOKEN)),
@@ -445,7 +495,7 @@ class ScenarioRun {
     const { plan, schedule } = this;
     for (const c of plan.claimCases) {
       for (const { asset, address, at } of c.attack.whitelist) {
-        schedule.at(at, 'phishing', c.accountId, 1, () => this.account(c.accountId, `whitelist/${asset}/${address}`, { type: 'WhitelistAddress', data: { asset, address } }));
+        schedule.at(at, 'phishing', c.accountId, 1, () => this.whitelist(c.accountId, asset, address, REENROLLED_TOKEN));
       }
       // The phishers had the customer's password and one-time code: the re-enrolled token, valid in the ledger.
       for (const w of c.attack.withdrawals) this.withdrawal('phishing', w, REENROLLED_TOKEN);

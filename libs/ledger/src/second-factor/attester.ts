@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { SecondFactorAction, TwoFactorMethod } from '@app/domain';
 import { SignJWT } from 'jose';
 import { DEFAULT_SECOND_FACTOR_AUDIENCE, jwkThumbprint } from './attester-keys';
@@ -37,6 +37,19 @@ export interface ProofRequest {
 export function generateAttester(kid?: string): Attester {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   return { kid: kid ?? jwkThumbprint(publicKey), privateKey, publicKey };
+}
+
+/** PKCS #8 DER of an Ed25519 private key is this prefix and the key's 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * An attester whose key is derived from a passphrase: the same passphrase, the same key, so a simulation that signs
+ * proofs (the incident scenario, with its seed) writes a byte-identical log on every run. Never for real keys.
+ */
+export function deterministicAttester(passphrase: string, kid: string): Attester {
+  const seed = createHash('sha256').update(passphrase).digest();
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return { kid, privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** An attester from its private JWK (what `ledger attester keygen` prints as LEDGER_ATTESTER_KEY). */
