@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { ManualClock, loadConfig, type LedgerConfig, type Role } from '@app/ledger';
+import { attesterKeysEnv, freshCommand, generateAttester, Ledger, ManualClock, loadConfig, signProof, type LedgerConfig, type ProofRequest, type Role } from '@app/ledger';
 import { DateTime } from 'luxon';
 import Database from 'better-sqlite3';
 import { Client as PgClient } from 'pg';
@@ -18,6 +18,17 @@ export const TEST_KEYS: Record<Role, string> = {
   auditor: 'test-auditor-key-0123456789abcdef',
   finance: 'test-finance-key-0123456789abcdef',
 };
+
+/** The exchange's authentication service in the tests: its public key is configured (LEDGER_SECOND_FACTOR_KEYS). */
+export const TEST_ATTESTER = generateAttester('test-attester');
+
+export interface TestAppOptions {
+  /**
+   * `off` (the default): the app starts by turning the second-factor requirement off, so suites about other rules
+   * send no proofs; `required`: as a fresh ledger is, for the suites about the proof itself.
+   */
+  readonly secondFactor?: 'off' | 'required';
+}
 
 /** A client holding one key: every request it sends carries `Authorization: Bearer <key>`. */
 export interface Client {
@@ -48,6 +59,8 @@ export interface TestApp {
   readonly config: LedgerConfig;
   /** The global position of the last event (0n when empty): "nothing appended" compares these. */
   head(): Promise<bigint>;
+  /** A proof from TEST_ATTESTER, issued at the app's clock (unless the request says otherwise). */
+  proof(request: Omit<ProofRequest, 'issuedAt'> & { issuedAt?: number }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -110,15 +123,19 @@ async function freshStore(dir: string): Promise<{
 export const START = DateTime.fromISO('2022-01-18T08:00:00Z', { zone: 'utc' });
 
 /** The real application on a real SQLite file in a fresh temporary folder, with a clock the test moves. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
   const backing = await freshStore(dir);
   const apiKeys = Object.entries(TEST_KEYS).map(([role, key]) => `${role}=${key}`).join(',');
-  const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, ...env });
+  const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, LEDGER_SECOND_FACTOR_KEYS: attesterKeysEnv(TEST_ATTESTER), ...env });
   const clock = new ManualClock(START);
   const app = await createApp(config, { clock, logLevels: false });
   await app.init();
   const store = app.get<EventStore>(EVENT_STORE);
+  if ((options.secondFactor ?? 'off') === 'off') {
+    const off = { type: 'ChangeSecondFactorPolicy' as const, data: { required: false, mfaThresholdUsd: null } };
+    await app.get(Ledger).executePlatform(off, freshCommand({ id: 'test-setup', role: 'admin' }));
+  }
   const server = app.getHttpServer();
   const clients = {
     service: client(server, TEST_KEYS.service),
@@ -137,6 +154,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     tamperEventData: backing.tamper,
     config,
     head: async () => (await store.headPosition()) ?? 0n,
+    proof: (proofRequest) => signProof(TEST_ATTESTER, { issuedAt: Math.floor(clock.now().toMillis() / 1_000), ...proofRequest }),
     close: async () => {
       await app.close();
       await backing.drop();
