@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { HTTP_PLAN_VARIABLE, httpWithdrawalRequest, type HttpLoadPlan, type HttpLoadResult } from './http';
+import { HTTP_PLAN_VARIABLE, httpWithdrawalRequest, planAttester, type HttpLoadPlan, type HttpLoadResult } from './http';
 
 /**
  * `BENCH_HTTP_PLAN='{...}' node http-load-child.js`: autocannon against the server named in the plan, in a process of
@@ -53,6 +53,7 @@ function readPlan(): HttpLoadPlan {
   if (raw === undefined) throw new Error(`${HTTP_PLAN_VARIABLE} is not set`);
   const plan = JSON.parse(raw) as HttpLoadPlan;
   if (typeof plan.idPrefix !== 'string' || !/^[A-Za-z0-9_-]{1,16}$/.test(plan.idPrefix)) throw new Error(`${HTTP_PLAN_VARIABLE}.idPrefix must be 1 to 16 id characters`);
+  if (typeof plan.attesterKey !== 'string') throw new Error(`${HTTP_PLAN_VARIABLE}.attesterKey must be the attester's private JWK`);
   for (const field of ['accounts', 'requests', 'connections'] as const) {
     if (!Number.isInteger(plan[field]) || plan[field] < 1) throw new Error(`${HTTP_PLAN_VARIABLE}.${field} must be a positive whole number`);
   }
@@ -72,6 +73,12 @@ async function main(): Promise<void> {
   // Spawned with an IPC channel: when the bench process dies, the channel closes and this load stops with it.
   if (process.send) process.once('disconnect', () => process.exit(2));
   const plan = readPlan();
+  // Signed before the load, as the authentication service would have signed them before the requests were sent:
+  // the figure is the ledger's work per request, verification included, not the load generator's signing.
+  // autocannon builds up to one request per connection that it never sends: those get proofs too.
+  const attester = planAttester(plan);
+  const prepared: Array<{ path: string; body: string }> = [];
+  for (let i = 0; i < plan.requests + plan.connections; i += 1) prepared.push(await httpWithdrawalRequest(attester, i, plan.accounts, plan.idPrefix));
   let next = 0;
   const durations: number[] = [];
   let lastResponseMs = 0;
@@ -92,7 +99,7 @@ async function main(): Promise<void> {
             // (autocannon builds each connection's next request when the previous answer arrives, so a few ids
             // at the very end are built and never sent; they are unique all the same.)
             setupRequest: (request) => {
-              const { path, body } = httpWithdrawalRequest(next, plan.accounts, plan.idPrefix);
+              const { path, body } = prepared[Math.min(next, prepared.length - 1)]!;
               next += 1;
               return { ...request, method: 'POST', path, body };
             },

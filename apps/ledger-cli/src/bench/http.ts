@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { attesterFromJwk, attesterKeysEnv, generateAttester, privateJwk, signProof, type Attester } from '@app/ledger';
 
 /**
  * The HTTP part of the benchmark (issue: `http_requests_per_s`, `http_p50_ms`, `http_p99_ms`). The real server
@@ -55,6 +56,8 @@ export interface HttpLoadPlan {
   readonly connections: number;
   /** Withdrawal ids are `<idPrefix>-<n>`: the warm-up and the measured load use different prefixes. */
   readonly idPrefix: string;
+  /** The private JWK of the bench's attester: the load child signs each request's second-factor proof with it. */
+  readonly attesterKey: string;
 }
 
 /** The one JSON line http-load-child.js prints. */
@@ -93,19 +96,24 @@ export function httpBenchAccountId(index: number): string {
   return `http-${String(index).padStart(5, '0')}`;
 }
 
-/** The withdrawal request number `index` of the load: round-robin over the accounts, a withdrawal id of its own. */
-export function httpWithdrawalRequest(index: number, accounts: number, idPrefix = 'hw'): { path: string; body: string } {
+/**
+ * The withdrawal request number `index` of the load: round-robin over the accounts, a withdrawal id of its own, and
+ * a proof of the second factor for exactly that withdrawal.
+ */
+export async function httpWithdrawalRequest(attester: Attester, index: number, accounts: number, idPrefix = 'hw'): Promise<{ path: string; body: string }> {
   const accountId = httpBenchAccountId(index % accounts);
+  const withdrawalId = `${idPrefix}-${index}`;
+  const fields = { asset: 'ETH', amount: HTTP_BENCH_WITHDRAWAL_AMOUNT, address: HTTP_BENCH_ADDRESS };
+  const secondFactor = await signProof(attester, { accountId, act: 'withdrawal', tokenId: HTTP_BENCH_TOKEN, amr: ['totp'], withdrawalId, ...fields, ttlSeconds: 300 });
   return {
     path: `/v1/accounts/${accountId}/withdrawals`,
-    body: JSON.stringify({
-      withdrawalId: `${idPrefix}-${index}`,
-      asset: 'ETH',
-      amount: HTTP_BENCH_WITHDRAWAL_AMOUNT,
-      address: HTTP_BENCH_ADDRESS,
-      twoFactorTokenId: HTTP_BENCH_TOKEN,
-    }),
+    body: JSON.stringify({ withdrawalId, ...fields, twoFactorTokenId: HTTP_BENCH_TOKEN, secondFactor }),
   };
+}
+
+/** The attester of a load plan. */
+export function planAttester(plan: Pick<HttpLoadPlan, 'attesterKey'>): Attester {
+  return attesterFromJwk(plan.attesterKey);
 }
 
 const SERVER_ENTRY = join(__dirname, '..', '..', '..', 'ledger-api', 'src', 'main.js');
@@ -250,7 +258,7 @@ async function post(url: string, key: string, path: string, body: unknown, signa
 }
 
 /** Hold policy 0 hours (admin), then per account: open, deposit ETH, enrol a 2FA token, whitelist the address. */
-async function setUpAccounts(url: string, keys: { service: string; admin: string }, options: HttpBenchOptions): Promise<void> {
+async function setUpAccounts(url: string, keys: { service: string; admin: string }, attester: Attester, options: HttpBenchOptions): Promise<void> {
   const { accounts, signal } = options;
   // A fresh ledger holds new addresses for 24 hours; the withdrawals below need the address usable at once.
   await post(url, keys.admin, '/v1/platform/withdrawal-policy', { newAddressHoldHours: 0 }, signal);
@@ -266,7 +274,9 @@ async function setUpAccounts(url: string, keys: { service: string; admin: string
         await post(url, keys.service, '/v1/accounts', { accountId }, signal);
         await post(url, keys.service, `${base}/deposits`, { depositId: 'bench-d1', asset: 'ETH', amount: DEPOSIT_ETH }, signal);
         await post(url, keys.service, `${base}/two-factor-tokens`, { tokenId: HTTP_BENCH_TOKEN, method: 'totp' }, signal);
-        await post(url, keys.service, `${base}/whitelisted-addresses`, { asset: 'ETH', address: HTTP_BENCH_ADDRESS }, signal);
+        const address = { asset: 'ETH', address: HTTP_BENCH_ADDRESS };
+        const secondFactor = await signProof(attester, { accountId, act: 'whitelist', tokenId: HTTP_BENCH_TOKEN, amr: ['totp'], ...address });
+        await post(url, keys.service, `${base}/whitelisted-addresses`, { ...address, secondFactor }, signal);
       } catch (error) {
         failed = true;
         throw error;
@@ -334,6 +344,9 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpFigur
 
   const dataDir = mkdtempSync(join(options.folder, 'http-'));
   const keys = { service: apiKey('service'), admin: apiKey('admin') };
+  // The exchange's authentication service of the bench: the server trusts its public key, as production would.
+  const attester = generateAttester('bench-attester');
+  const attesterKey = JSON.stringify(privateJwk(attester));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = serverEnvironment({
@@ -343,6 +356,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpFigur
     LEDGER_DATA_DIR: dataDir,
     // Configured keys, so that every request is authenticated for real (a SHA-256 and a constant-time compare).
     LEDGER_API_KEYS: `service=${keys.service},admin=${keys.admin}`,
+    LEDGER_SECOND_FACTOR_KEYS: attesterKeysEnv(attester),
     // The throttler still runs on every request (its cost is part of the figure), but with config.ts's upper
     // bound it never refuses: all the load comes from one service key, far above the default 1,000 per second.
     LEDGER_RATE_LIMIT_PER_SECOND: '9999999',
@@ -363,14 +377,14 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpFigur
     const startSeconds = (performance.now() - startedMs) / 1_000;
 
     const setupStartedMs = performance.now();
-    await setUpAccounts(url, keys, options);
+    await setUpAccounts(url, keys, attester, options);
     const setupSeconds = (performance.now() - setupStartedMs) / 1_000;
 
     const warmupRequests = options.warmupRequests ?? 0;
     if (warmupRequests > 0) {
       signal?.throwIfAborted();
       const warmup = await runLoadChild(
-        { url, serviceKey: keys.service, accounts, requests: warmupRequests, connections: Math.min(connections, warmupRequests), idPrefix: 'warm' },
+        { url, serviceKey: keys.service, accounts, requests: warmupRequests, connections: Math.min(connections, warmupRequests), idPrefix: 'warm', attesterKey },
         options,
       );
       if (warmup.non2xx > 0 || warmup.errors > 0) {
@@ -378,7 +392,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpFigur
       }
     }
     signal?.throwIfAborted();
-    const result = await runLoadChild({ url, serviceKey: keys.service, accounts, requests, connections, idPrefix: 'hw' }, options);
+    const result = await runLoadChild({ url, serviceKey: keys.service, accounts, requests, connections, idPrefix: 'hw', attesterKey }, options);
     if (!server.running) throw new Error(`bench: the server exited (${String(await server.exited)}) during the load:\n${server.tail()}`);
 
     const serverExitCode = await server.stop(STOP_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 import type { Actor } from '@app/ledger';
-import { freshCommand, type Ledger } from '@app/ledger';
+import { freshCommand, generateAttester, signProof, type Attester, type Ledger } from '@app/ledger';
 
 /** The bench workload (issue: 500 accounts funded, 10,000 withdrawal requests, round-robin). */
 export interface WorkloadSize {
@@ -14,6 +14,34 @@ const SERVICE: Actor = { id: 'bench', role: 'service' };
 const ADMIN: Actor = { id: 'bench-admin', role: 'admin' };
 export const BENCH_ADDRESS = '0xBE4C000000000000000000000000000000000001';
 const TOKEN = 'bench-2fa';
+const WITHDRAWAL_AMOUNT = '0.001';
+
+/**
+ * The authentication service of the bench: every withdrawal and whitelisting carries a real proof, so the figures
+ * include what a production ledger does per command (an Ed25519 verification, the decider's checks of the claims).
+ * The ledger under test must trust it (`verifierFor(BENCH_ATTESTER)`).
+ */
+export const BENCH_ATTESTER: Attester = generateAttester('bench-attester');
+
+/** The proof for withdrawal `withdrawalId` of 0.001 ETH from account `accountIndex`. */
+export function withdrawalProof(accountIndex: number, withdrawalId: string): Promise<string> {
+  return signProof(BENCH_ATTESTER, {
+    accountId: benchAccountId(accountIndex), act: 'withdrawal', tokenId: TOKEN, amr: ['totp'],
+    withdrawalId, asset: 'ETH', amount: WITHDRAWAL_AMOUNT, address: BENCH_ADDRESS, ttlSeconds: 300,
+  });
+}
+
+/**
+ * The proofs of a phase, signed before it starts: the customer's side (entering the factor, the authentication
+ * service signing) is not the ledger's work, so it stays out of the measured time. Signed `inFlight` at a time.
+ */
+export async function presignWithdrawals(size: WorkloadSize, idPrefix: string): Promise<string[]> {
+  const proofs = new Array<string>(size.withdrawals);
+  await runPool(size.withdrawals, 64, async (i) => {
+    proofs[i] = await withdrawalProof(i % size.accounts, `${idPrefix}-${i}`);
+  });
+  return proofs;
+}
 
 export function benchAccountId(index: number): string {
   return `bench-${String(index).padStart(5, '0')}`;
@@ -49,16 +77,20 @@ export async function setUpAccounts(ledger: Ledger, accounts: number, onDone?: (
     await ledger.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(SERVICE));
     await ledger.executeAccount(accountId, { type: 'DepositFunds', data: { depositId: 'bench-d1', asset: 'ETH', amount: '1000' } }, freshCommand(SERVICE));
     await ledger.executeAccount(accountId, { type: 'EnrolTwoFactor', data: { tokenId: TOKEN, method: 'totp' } }, freshCommand(SERVICE));
-    await ledger.executeAccount(accountId, { type: 'WhitelistAddress', data: { asset: 'ETH', address: BENCH_ADDRESS } }, freshCommand(SERVICE));
+    const secondFactor = await signProof(BENCH_ATTESTER, { accountId, act: 'whitelist', tokenId: TOKEN, amr: ['totp'], asset: 'ETH', address: BENCH_ADDRESS });
+    await ledger.executeAccount(accountId, { type: 'WhitelistAddress', data: { asset: 'ETH', address: BENCH_ADDRESS, secondFactor } }, freshCommand(SERVICE));
   }, onDone);
   if (failed > 0) throw new Error(`bench: ${failed} of ${accounts} accounts could not be set up`);
 }
 
-/** One withdrawal request of 0.001 ETH through the real handler (load, decide against the balance, append). */
-export function requestWithdrawal(ledger: Ledger, accountIndex: number, withdrawalId: string): Promise<unknown> {
+/**
+ * One withdrawal request of 0.001 ETH through the real handler (verify the proof, load, decide against the balance
+ * and the claims, append).
+ */
+export function requestWithdrawal(ledger: Ledger, accountIndex: number, withdrawalId: string, secondFactor: string): Promise<unknown> {
   return ledger.executeAccount(
     benchAccountId(accountIndex),
-    { type: 'RequestWithdrawal', data: { withdrawalId, asset: 'ETH', amount: '0.001', address: BENCH_ADDRESS, twoFactorTokenId: TOKEN } },
+    { type: 'RequestWithdrawal', data: { withdrawalId, asset: 'ETH', amount: WITHDRAWAL_AMOUNT, address: BENCH_ADDRESS, twoFactorTokenId: TOKEN, secondFactor } },
     freshCommand(SERVICE),
   );
 }
@@ -77,11 +109,12 @@ function phase(commands: number, refused: number, startedMs: number): PhaseResul
 
 /** Withdrawal requests awaited one after another, round-robin over the accounts. */
 export async function sequentialPhase(ledger: Ledger, size: WorkloadSize, onDone?: (done: number) => void): Promise<PhaseResult> {
+  const proofs = await presignWithdrawals(size, 'seq');
   const startedMs = performance.now();
   let refused = 0;
   for (let i = 0; i < size.withdrawals; i += 1) {
     try {
-      await requestWithdrawal(ledger, i % size.accounts, `seq-${i}`);
+      await requestWithdrawal(ledger, i % size.accounts, `seq-${i}`, proofs[i]!);
     } catch {
       refused += 1;
     }
@@ -92,7 +125,8 @@ export async function sequentialPhase(ledger: Ledger, size: WorkloadSize, onDone
 
 /** The same requests (fresh withdrawal ids) with `inFlight` commands pending at once. */
 export async function concurrentPhase(ledger: Ledger, size: WorkloadSize, onDone?: (done: number) => void): Promise<PhaseResult> {
+  const proofs = await presignWithdrawals(size, 'par');
   const startedMs = performance.now();
-  const refused = await runPool(size.withdrawals, size.inFlight, (i) => requestWithdrawal(ledger, i % size.accounts, `par-${i}`), onDone);
+  const refused = await runPool(size.withdrawals, size.inFlight, (i) => requestWithdrawal(ledger, i % size.accounts, `par-${i}`, proofs[i]!), onDone);
   return phase(size.withdrawals, refused, startedMs);
 }

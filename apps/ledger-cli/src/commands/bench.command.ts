@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteEventStore } from '@app/event-store';
-import { Ledger, systemClock } from '@app/ledger';
+import { Ledger, systemClock, verifierFor } from '@app/ledger';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
 import { measureDisk } from '../bench/disk';
@@ -11,7 +11,7 @@ import { runHttpBench } from '../bench/http';
 import { replayInChild } from '../bench/replay';
 import { benchJson, benchText, type BenchRun } from '../bench/report';
 import { writeSyntheticLog } from '../bench/synthetic-log';
-import { concurrentPhase, sequentialPhase, setUpAccounts, WORKLOAD } from '../bench/workload';
+import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, WORKLOAD } from '../bench/workload';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 
 interface BenchCommandOptions {
@@ -71,7 +71,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
     const startedMs = performance.now();
     const disk = measureDisk(options.folder);
     context.signal.throwIfAborted();
-    const ledger = new Ledger(context.store, systemClock);
+    const ledger = new Ledger(context.store, systemClock, { secondFactor: verifierFor(BENCH_ATTESTER) });
 
     const setup = context.progress('bench setup (accounts)');
     await setUpAccounts(ledger, WORKLOAD.accounts, (done) => setup.update(done, WORKLOAD.accounts)).finally(() => setup.finish());
@@ -89,6 +89,10 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       if (done % 250 === 0) parProgress.update(done, WORKLOAD.withdrawals);
     }).finally(() => parProgress.finish());
     context.signal.throwIfAborted();
+    // Every request of the workload is one the ledger must accept: a refusal would make the figures measure refusals.
+    for (const [name, result] of [['sequential', sequential], ['concurrent', concurrent]] as const) {
+      if (result.refused > 0) throw new Error(`bench: ${result.refused} of the ${result.commands} ${name} withdrawal requests were refused`);
+    }
 
     const replayWorkload = await replayInChild(join(options.folder, 'ledger.db'), join(options.folder, 'read-models.db'), context.signal);
 

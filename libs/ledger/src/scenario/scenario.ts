@@ -17,9 +17,7 @@ import { ManualClock } from '../clock';
 import type { CommandResult } from '../command-executor';
 import type { Actor, CommandMetadata } from '../command-metadata';
 import { Ledger, type AccountRequest } from '../ledger';
-import { deterministicAttester, signProof, type Attester } from '../second-factor/attester';
-import { DEFAULT_SECOND_FACTOR_AUDIENCE } from '../second-factor/attester-keys';
-import { SecondFactorVerifier } from '../second-factor/verifier';
+import { deterministicAttester, signProof, verifierFor, type Attester } from '../second-factor/attester';
 import { TwoFactorRevocationJob } from '../two-factor-revocation.job';
 import {
   INCIDENT_ID,
@@ -137,7 +135,7 @@ export async function runIncidentScenario(options: ScenarioOptions): Promise<Sce
 class ScenarioRun {
   private readonly clock = new ManualClock(TIMES.platformStart);
   private readonly ledger: Ledger;
-  private readonly schedule = new Schedule();
+  private readonly schedule = new Schedule(() => this.secondFactorRequired);
   eventsAppended = 0;
   claimsChecked = 0;
   readonly refusals: CheckedRefusal[] = [];
@@ -154,8 +152,7 @@ class ScenarioRun {
     private readonly onProgress: ((progress: ScenarioProgress) => void) | undefined,
   ) {
     this.attester = deterministicAttester(`incident-scenario/${plan.seed}`, 'scenario-attester');
-    const verifier = new SecondFactorVerifier([{ kid: this.attester.kid, publicKey: this.attester.publicKey }], DEFAULT_SECOND_FACTOR_AUDIENCE);
-    this.ledger = new Ledger(store, this.clock, { secondFactor: verifier });
+    this.ledger = new Ledger(store, this.clock, { secondFactor: verifierFor(this.attester) });
     this.accountsById = new Map(plan.accounts.map((account) => [account.accountId, account]));
   }
 
@@ -251,7 +248,7 @@ class ScenarioRun {
   /** Request, approve and settle at the times the plan gives (a missing time: the step does not happen). */
   private withdrawal(phase: string, w: PlannedWithdrawal, tokenId: string): void {
     const { accountId, withdrawalId } = w;
-    this.schedule.at(w.requestAt, phase, accountId, 1, () => this.request(w, tokenId));
+    this.schedule.at(w.requestAt, phase, accountId, 1, () => this.request(w, tokenId), { mayProve: true });
     if (w.approveAt) {
       this.schedule.at(w.approveAt, phase, accountId, 1, () => this.account(accountId, `${withdrawalId}/approve`, { type: 'ApproveWithdrawal', data: { withdrawalId } }));
     }
@@ -274,7 +271,7 @@ class ScenarioRun {
       this.platform('second-factor-off', { type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }),
     );
     for (const account of this.plan.accounts) {
-      this.schedule.at(account.openedAt, 'onboarding', account.accountId, 4 + account.deposits.length, () => this.onboard(account));
+      this.schedule.at(account.openedAt, 'onboarding', account.accountId, 4 + account.deposits.length, () => this.onboard(account), { mayProve: true });
     }
     for (const w of this.plan.ordinaryWithdrawals) this.withdrawal('ordinary withdrawals', w, ONBOARDING_TOKEN);
     const prices = januaryPricesE8();
@@ -285,9 +282,9 @@ class ScenarioRun {
     for (const victim of this.plan.victims) {
       for (const { asset, address, at } of victim.whitelist) {
         // The bypass added the attacker's address; with no hold it could be used at once.
-        this.schedule.at(at, 'attack', victim.accountId, 1, () =>
-          this.whitelist(victim.accountId, asset, address, ONBOARDING_TOKEN),
-        );
+        this.schedule.at(at, 'attack', victim.accountId, 1, () => this.whitelist(victim.accountId, asset, address, ONBOARDING_TOKEN), {
+          mayProve: true,
+        });
       }
       // Requested with the customer's own, valid token: the exchange's 2FA check passed them without the customer.
       for (const w of victim.withdrawals) this.withdrawal('attack', w, ONBOARDING_TOKEN);
@@ -440,11 +437,12 @@ class ScenarioRun {
     const address = `${own.slice(0, -4)}${own.endsWith('cafe') ? 'face' : 'cafe'}`;
     const whitelistedAt = TIMES.holdPolicy.plus({ minutes: 103 });
     const w = { ...this.demoWithdrawal(account, 'w-new-address', address), requestAt: whitelistedAt.plus({ hours: 24, minutes: 30 }) };
-    this.schedule.at(whitelistedAt, 'hold policy', account.accountId, 1, () =>
-      this.whitelist(account.accountId, asset, address, REENROLLED_TOKEN),
-    );
+    this.schedule.at(whitelistedAt, 'hold policy', account.accountId, 1, () => this.whitelist(account.accountId, asset, address, REENROLLED_TOKEN), {
+      mayProve: true,
+    });
     this.schedule.at(whitelistedAt.plus({ hours: 1 }), 'hold policy', account.accountId, 0, () =>
       this.refused('ADDRESS_ON_HOLD', `${account.accountId} withdraws to an address whitelisted an hour earlier`, () => this.request(w, REENROLLED_TOKEN)),
+      { mayProve: true },
     );
     this.withdrawal('hold policy', { ...w, approveAt: w.requestAt.plus({ minutes: 1 }), settleAt: w.requestAt.plus({ minutes: 10 }) }, REENROLLED_TOKEN);
   }
@@ -495,7 +493,7 @@ class ScenarioRun {
     const { plan, schedule } = this;
     for (const c of plan.claimCases) {
       for (const { asset, address, at } of c.attack.whitelist) {
-        schedule.at(at, 'phishing', c.accountId, 1, () => this.whitelist(c.accountId, asset, address, REENROLLED_TOKEN));
+        schedule.at(at, 'phishing', c.accountId, 1, () => this.whitelist(c.accountId, asset, address, REENROLLED_TOKEN), { mayProve: true });
       }
       // The phishers had the customer's password and one-time code: the re-enrolled token, valid in the ledger.
       for (const w of c.attack.withdrawals) this.withdrawal('phishing', w, REENROLLED_TOKEN);

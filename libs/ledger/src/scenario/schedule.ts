@@ -12,6 +12,8 @@ interface Step {
   readonly lane: string | null;
   readonly estimatedEvents: number;
   readonly run: () => Promise<unknown>;
+  /** The step may send a second-factor proof (a withdrawal request, a whitelisting). */
+  readonly mayProve: boolean;
 }
 
 /**
@@ -21,12 +23,18 @@ interface Step {
  * run one phase after the other, so that onPhase always names the phase of the steps running. The clock is set to
  * each instant first, so the log is in time order (an as-of replay relies on it). No step reads a real clock or waits
  * on a timer, so the interleaving, and with it the log, is the same on every run.
+ *
+ * Signing and verifying a proof (jose, on node's thread pool) ends when the thread pool says, not in a fixed order:
+ * two such steps side by side could reach the store in either order. So, while `proofsRequired()` holds, a step that
+ * may send a proof runs alone too, after everything added before it at its instant.
  */
 export class Schedule {
   private readonly steps: Step[] = [];
 
-  at(at: DateTime, phase: string, lane: string | null, estimatedEvents: number, run: () => Promise<unknown>): void {
-    this.steps.push({ at, atMs: at.toMillis(), phase, lane, estimatedEvents, run });
+  constructor(private readonly proofsRequired: () => boolean = () => false) {}
+
+  at(at: DateTime, phase: string, lane: string | null, estimatedEvents: number, run: () => Promise<unknown>, options: { mayProve?: boolean } = {}): void {
+    this.steps.push({ at, atMs: at.toMillis(), phase, lane, estimatedEvents, run, mayProve: options.mayProve ?? false });
   }
 
   get estimatedEvents(): number {
@@ -44,16 +52,17 @@ export class Schedule {
       while (end < ordered.length && ordered[end]!.atMs === first.atMs && ordered[end]!.phase === first.phase) end += 1;
       clock.set(first.at);
       onPhase(first.phase);
-      await playInstant(ordered.slice(start, end));
+      await playInstant(ordered.slice(start, end), this.proofsRequired);
       start = end;
     }
   }
 }
 
-async function playInstant(steps: readonly Step[]): Promise<void> {
+async function playInstant(steps: readonly Step[], proofsRequired: () => boolean): Promise<void> {
   let lanes = new Map<string, Step[]>();
   for (const step of steps) {
-    if (step.lane !== null) {
+    // Asked step by step: a platform step earlier in this instant may have just turned the requirement on.
+    if (step.lane !== null && !(step.mayProve && proofsRequired())) {
       const lane = lanes.get(step.lane);
       if (lane) lane.push(step);
       else lanes.set(step.lane, [step]);

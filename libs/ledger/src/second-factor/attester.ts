@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import type { SecondFactorAction, TwoFactorMethod } from '@app/domain';
 import { SignJWT } from 'jose';
 import { DEFAULT_SECOND_FACTOR_AUDIENCE, jwkThumbprint } from './attester-keys';
+import { SecondFactorVerifier } from './verifier';
 
 /**
  * The signing side, as the exchange's authentication service would run it after the customer entered the factor:
@@ -69,6 +70,11 @@ export function publicJwk(attester: Attester): Record<string, string> {
 
 export function privateJwk(attester: Attester): Record<string, string> {
   return { ...(attester.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: attester.kid };
+}
+
+/** A verifier that trusts these attesters (and the default audience): what a ledger configured with their keys runs. */
+export function verifierFor(...attesters: Attester[]): SecondFactorVerifier {
+  return new SecondFactorVerifier(attesters.map(({ kid, publicKey }) => ({ kid, publicKey })), DEFAULT_SECOND_FACTOR_AUDIENCE);
 }
 
 /** LEDGER_SECOND_FACTOR_KEYS for these attesters: a JWK set. */
