@@ -41,6 +41,15 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const where = config.eventStore.kind === 'sqlite' ? `sqlite:${config.eventStore.path}` : config.eventStore.kind;
   logger.log(`listening on http://${config.host}:${config.port} (event store ${where}); OpenAPI at /docs`);
+  if (config.secondFactor.keys.length === 0) {
+    // Not fatal: the requirement may be off, and deposits, reads and incident work need no proof.
+    logger.warn(
+      'no second-factor attester key is configured (LEDGER_SECOND_FACTOR_KEYS): while the platform requires a proof, ' +
+        'every withdrawal and whitelisting is refused; `npm run ledger -- attester keygen` makes a development key',
+    );
+  } else {
+    logger.log(`second-factor proofs accepted from ${config.secondFactor.keys.map((key) => key.kid).join(', ')} (audience ${config.secondFactor.audience})`);
+  }
 }
 
 main().catch((error: unknown) => {
