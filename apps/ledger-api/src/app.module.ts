@@ -1,3 +1,4 @@
+import { RiskController } from './controllers/risk.controller';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -26,7 +27,7 @@ export class AppModule {
         LedgerModule.forRoot(config, { clock: options.clock }),
         ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 1_000, limit: config.rateLimitPerSecond }] }),
       ],
-      controllers: [AccountsController, PlatformController, ReadsController, AuditController, HealthController],
+      controllers: [AccountsController, PlatformController, ReadsController, AuditController, HealthController, RiskController],
       providers: [
         { provide: API_KEY_RING, useValue: options.keyRing },
         ReadModelsService,

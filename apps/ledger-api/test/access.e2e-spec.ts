@@ -6,18 +6,20 @@ const ROLES: Role[] = ['service', 'admin', 'auditor', 'finance'];
 /**
  * The access matrix of the access-control issue, written out independently of the routes' own declarations:
  * service sends account commands and reads balances; admin sends platform, incident and price commands; auditor
- * reads the audit routes and every projection; finance reads projections but not the raw log.
+ * reads the audit routes and every projection; finance reads projections but not the raw log. Risk alerts: admin
+ * decides on them and sets the monitor's rules, admin and auditor read them.
  */
 function expectedRoles(method: string, path: string): Role[] | 'public' | undefined {
   if (path === '/health' || path === '/docs' || path.startsWith('/docs/') || path === '/docs-json' || path === '/docs-yaml') return 'public';
   if (method === 'POST') {
-    if (/^\/v1\/(platform|incidents|prices)(\/|$)/.test(path)) return ['admin'];
+    if (/^\/v1\/(platform|incidents|prices|risk)(\/|$)/.test(path)) return ['admin'];
     if (/\/(unauthorized|reimbursements)$/.test(path)) return ['admin'];
     if (path.startsWith('/v1/accounts')) return ['service'];
     return undefined;
   }
   if (method === 'GET') {
     if (path.startsWith('/v1/audit/')) return ['auditor'];
+    if (path === '/v1/risk/alerts') return ['admin', 'auditor'];
     if (path === '/v1/accounts/:id/balances') return ['service', 'finance', 'auditor'];
     if (/^\/v1\/(incidents\/:id\/(ledger|loss-totals)|reimbursements|protection-claims|projections)/.test(path)) return ['finance', 'auditor'];
   }

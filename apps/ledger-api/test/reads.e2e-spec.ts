@@ -117,7 +117,7 @@ describe('read models and audit over HTTP', () => {
   it('reports each projection and its lag in /health', async () => {
     const health = await t.anonymous.get('/health').expect(200);
     expect(health.body.projections.map((p: { name: string }) => p.name).sort()).toEqual(
-      ['balances', 'incident-ledger', 'loss-totals', 'protection-claims', 'reimbursements'],
+      ['balances', 'incident-ledger', 'loss-totals', 'protection-claims', 'reimbursements', 'risk-alerts'],
     );
     for (const projection of health.body.projections) expect(projection).toMatchObject({ lagEvents: '0', lagSeconds: 0 });
   });

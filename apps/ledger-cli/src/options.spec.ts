@@ -29,7 +29,7 @@ describe('command-line option values', () => {
   });
 
   it('accepts the read models the ledger serves as --projection, and lists them when the name is unknown', () => {
-    expect(PROJECTION_NAMES).toEqual(['balances', 'incident-ledger', 'loss-totals', 'reimbursements', 'protection-claims']);
+    expect(PROJECTION_NAMES).toEqual(['balances', 'incident-ledger', 'loss-totals', 'reimbursements', 'protection-claims', 'risk-alerts']);
     expect(parseProjectionName('loss-totals')).toBe('loss-totals');
     for (const bad of ['', 'Balances', 'balance', 'all']) {
       expect(() => parseProjectionName(bad)).toThrow(new InvalidOptionValueError(`must be one of ${PROJECTION_NAMES.join(', ')} (got ${JSON.stringify(bad)})`));

@@ -61,7 +61,7 @@ describe('read-model command helpers', () => {
 
   it('selects one projection by name or all of them, and rates whole events per second', () => {
     expect(selectProjections('balances').map((projection) => projection.name)).toEqual(['balances']);
-    expect(selectProjections(undefined)).toHaveLength(5);
+    expect(selectProjections(undefined)).toHaveLength(6);
     expect(perSecond(1_000_000n, 40)).toBe(25_000);
     expect(perSecond(10, 0)).toBe(0);
   });

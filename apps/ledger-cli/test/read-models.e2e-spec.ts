@@ -68,7 +68,7 @@ describe('ledger project, rebuild and reconcile (the built CLI)', () => {
     // Without --json: the same as prose, and rebuilding again gives the same read models.
     const human = await runCli(['rebuild'], env);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^rebuild: 5 read models rebuilt to position 5 \(5 events folded in 1 batches\)\n {2}[0-9.]+ s, [0-9]+ events\/s, peak RSS [0-9.]+ MB\n$/);
+    expect(human.stdout).toMatch(/^rebuild: 6 read models rebuilt to position 5 \(5 events folded in 1 batches\)\n {2}[0-9.]+ s, [0-9]+ events\/s, peak RSS [0-9.]+ MB\n$/);
     expect((await balancesOf(readStorePath, 'bob'))?.balances.USDC?.available).toBe('66200');
   });
 
@@ -110,7 +110,7 @@ describe('ledger project, rebuild and reconcile (the built CLI)', () => {
     );
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('reconcile: balances: OK: 5 rows at checkpoint 5\n');
-    expect(human.stdout).toContain('reconcile: OK: no difference in 5 read models, each compared with a replay of the log at its checkpoint (log head 5)');
+    expect(human.stdout).toContain('reconcile: OK: no difference in 6 read models, each compared with a replay of the log at its checkpoint (log head 5)');
   });
 
   it('reconcile: a row edited in the read store exits 1 naming the projection and the key, with both rows', async () => {
@@ -137,7 +137,7 @@ describe('ledger project, rebuild and reconcile (the built CLI)', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('reconcile: balances: 1 difference in 5 rows at checkpoint 5\n  balance/alice/ETH: differs\n');
     expect(human.stdout).toMatch(/ {4}stored: {3}\{"doc":\{[^\n]*"available":"4836.27"/);
-    expect(human.stdout).toContain('reconcile: DRIFT: 1 difference in 1 of 5 read models (log head 5)');
+    expect(human.stdout).toContain('reconcile: DRIFT: 1 difference in 1 of 6 read models (log head 5)');
   });
 
   it('reconcile: exits 2 naming LEDGER_READ_STORE when there are no read models to compare, and creates none', async () => {

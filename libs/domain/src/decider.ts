@@ -16,6 +16,7 @@ import {
 import type { PlatformEvent } from './platform/platform.events';
 import { decidePrice, evolvePrice, initialPriceState, type PriceCommand, type PriceState } from './prices/price.decider';
 import type { PriceEvent } from './prices/price.events';
+import { decideRisk, evolveRisk, initialRiskState, type RiskCommand, type RiskDecisionContext, type RiskEvent, type RiskState } from './risk/risk.decider';
 import type { DateTime } from 'luxon';
 
 /** One aggregate's pure decision logic (DESIGN §3): fold events into state, decide commands against it. */
@@ -45,7 +46,16 @@ export const platformDecider: Decider<PlatformCommand, PlatformEvent, PlatformSt
   decide: decidePlatform,
   eventTypes: new Set<PlatformEvent['type']>([
     'WithdrawalsHalted', 'WithdrawalsResumed', 'AllTwoFactorTokensRevoked', 'AllTwoFactorTokensRevocationCompleted',
-    'WithdrawalPolicyChanged', 'SecondFactorPolicyChanged',
+    'WithdrawalPolicyChanged', 'SecondFactorPolicyChanged', 'RiskHaltSkipped', 'AutoHaltPolicyChanged',
+  ]),
+};
+
+export const riskDecider: Decider<RiskCommand, RiskEvent, RiskState, RiskDecisionContext> = {
+  initialState: initialRiskState,
+  evolve: evolveRisk,
+  decide: decideRisk,
+  eventTypes: new Set<RiskEvent['type']>([
+    'RiskAlertRaised', 'RiskAlertAcknowledged', 'RiskAlertDismissed', 'RiskAlertConfirmed', 'RiskAlertConfirmationCompleted', 'RiskRulesChanged',
   ]),
 };
 

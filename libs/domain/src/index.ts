@@ -20,3 +20,5 @@ export * from './prices/price.decider';
 export * from './decider';
 export * from './streams';
 export * from './money/valuation';
+export * from './risk/risk.rules';
+export * from './risk/risk.decider';

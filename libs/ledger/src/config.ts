@@ -27,6 +27,8 @@ export interface LedgerConfig {
   readonly corsOrigins: readonly string[];
   /** `inline`: the API process runs the projector; `off`: a separate `ledger project` process does. */
   readonly projector: 'inline' | 'off';
+  /** `on`: this process raises the monitor's detections as alerts, halts and confirms (RiskAlertJob); `off`: it does not. */
+  readonly riskMonitor: 'on' | 'off';
   /** What the server logs: LEDGER_LOG_LEVEL=error|warn|log|debug (each includes the ones before it). */
   readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
   /** Who may attest a second factor (LEDGER_SECOND_FACTOR_KEYS), and the audience its proofs must name. */
@@ -165,6 +167,12 @@ function parseSecondFactor(keys: string | undefined, audience: string | undefine
   return { keys: parsed, audience: aud };
 }
 
+function parseRiskMonitor(raw: string | undefined): 'on' | 'off' {
+  if (raw === undefined || raw === '' || raw === 'on') return 'on';
+  if (raw === 'off') return 'off';
+  throw new ConfigError('LEDGER_RISK_MONITOR', `must be on or off (got ${JSON.stringify(raw)})`);
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
@@ -181,5 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),
     projector: parseProjector(env.LEDGER_PROJECTOR),
     secondFactor: parseSecondFactor(env.LEDGER_SECOND_FACTOR_KEYS, env.LEDGER_SECOND_FACTOR_AUDIENCE),
+    riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
   };
 }

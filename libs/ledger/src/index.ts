@@ -12,3 +12,4 @@ export * from './api-keys';
 export * from './second-factor/attester-keys';
 export * from './second-factor/attester';
 export * from './second-factor/verifier';
+export * from './risk-alert.job';

@@ -15,6 +15,7 @@ import { SecondFactorVerifier } from './second-factor/verifier';
 import type { LedgerConfig } from './config';
 import { Ledger } from './ledger';
 import { TwoFactorRevocationJob } from './two-factor-revocation.job';
+import { RiskAlertJob } from './risk-alert.job';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
 export const READ_STORE = Symbol('READ_STORE');
@@ -28,6 +29,7 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     private readonly revocations: TwoFactorRevocationJob,
+    private readonly risk: RiskAlertJob,
     private readonly projections: ProjectionRunner,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
@@ -40,10 +42,12 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     this.revocations.resumePending().catch((error: unknown) => {
       this.logger.error(`resuming platform-wide 2FA revocations failed: ${String(error)}`);
     });
+    // Raises what the monitor detected, applies halting alerts and resumes confirmations a crash interrupted.
+    if (this.config.riskMonitor === 'on') this.risk.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.revocations.stop();
+    await Promise.all([this.revocations.stop(), this.risk.stop()]);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -79,13 +83,18 @@ export class LedgerModule {
           inject: [EVENT_STORE, CLOCK],
         },
         {
+          provide: RiskAlertJob,
+          useFactory: (ledger: Ledger, readStore: ReadStore) => new RiskAlertJob(ledger, readStore, new Logger('RiskAlertJob')),
+          inject: [Ledger, READ_STORE],
+        },
+        {
           provide: TwoFactorRevocationJob,
           useFactory: (ledger: Ledger) => new TwoFactorRevocationJob(ledger, new Logger('TwoFactorRevocationJob')),
           inject: [Ledger],
         },
         LedgerLifecycle,
       ],
-      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, Ledger, TwoFactorRevocationJob, ProjectionRunner],
+      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, Ledger, TwoFactorRevocationJob, RiskAlertJob, ProjectionRunner],
     };
   }
 }

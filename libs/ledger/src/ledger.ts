@@ -10,6 +10,12 @@ import {
   platformDecider,
   platformView,
   priceDecider,
+  riskDecider,
+  RISK_STREAM,
+  type RiskCommand,
+  type RiskDecisionContext,
+  type RiskEvent,
+  type RiskState,
   priceStream,
   availableMinor,
   type AccountCommand,
@@ -95,6 +101,7 @@ export class Ledger {
   readonly platform: AggregateRepository<PlatformCommand, PlatformEvent, PlatformState, PlatformDecisionContext>;
   readonly incidents: AggregateRepository<IncidentCommand, IncidentEvent, IncidentState, { now: DateTime }>;
   readonly prices: AggregateRepository<PriceCommand, PriceEvent, PriceState, { now: DateTime }>;
+  readonly risk: AggregateRepository<RiskCommand, RiskEvent, RiskState, RiskDecisionContext>;
   private readonly executor: CommandExecutor;
   readonly secondFactor: SecondFactorVerifier;
 
@@ -108,6 +115,7 @@ export class Ledger {
     this.platform = new AggregateRepository(store, platformDecider, 1);
     this.incidents = new AggregateRepository(store, incidentDecider, 1_000);
     this.prices = new AggregateRepository(store, priceDecider, 100);
+    this.risk = new AggregateRepository(store, riskDecider, 1);
     this.executor = new CommandExecutor(store, clock);
   }
 
@@ -158,6 +166,23 @@ export class Ledger {
       command,
       metadata,
       context: async (now) => ({ now }),
+    });
+  }
+
+  /** Risk alerts and thresholds (the `risk` stream); a raise is decided against the platform's auto-halt policy. */
+  executeRisk(command: RiskCommand, metadata: CommandMetadata): Promise<CommandResult> {
+    return this.executor.execute({
+      streamId: RISK_STREAM,
+      repository: this.risk,
+      command,
+      metadata,
+      context: async (now) => {
+        const [platform, incident] = await Promise.all([
+          this.platform.load(PLATFORM_STREAM, { refresh: 'if-changed' }),
+          command.type === 'ConfirmRiskAlert' ? this.incidentView(command.data.incidentId) : null,
+        ]);
+        return { now, autoHalt: platform.state.autoHalt, incident };
+      },
     });
   }
 

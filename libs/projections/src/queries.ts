@@ -1,4 +1,4 @@
-import { ASSET_CODES, formatUsdCents, parseUsdCents, type AssetCode } from '@app/domain';
+import { ASSET_CODES, formatUsdCents, parseUsdCents, RISK_RULES, type AssetCode, type RiskRuleName } from '@app/domain';
 import type { IndexFields, ReadModelRow } from './projection';
 import type { ReadStore } from './read-store.port';
 import { BALANCES, type AccountRow, type BalanceRow } from './read-models/balances.projection';
@@ -11,6 +11,7 @@ import {
 import { LOSS_TOTALS, type IncidentRow, type LossTotalsRow } from './read-models/loss-totals.projection';
 import { PROTECTION_CLAIM_STATUSES, PROTECTION_CLAIMS, type ProtectionClaimRow, type ProtectionClaimStatus } from './read-models/protection-claims.projection';
 import { REIMBURSEMENTS, type ReimbursementRow } from './read-models/reimbursements.projection';
+import { ALERT_KEY_PREFIX, RISK_ALERT_ROW_STATUSES, RISK_ALERTS, type RiskAlertRow, type RiskAlertRowStatus } from './read-models/risk-alerts.projection';
 
 export const MAX_PAGE_LIMIT = 1_000;
 export const DEFAULT_PAGE_LIMIT = 100;
@@ -179,6 +180,42 @@ export interface ProtectionClaimsQuery extends PageOptions {
 export async function protectionClaims(rs: ReadStore, query: ProtectionClaimsQuery = {}): Promise<Page<ProtectionClaimRow>> {
   const status = query.status === undefined ? undefined : oneOf<ProtectionClaimStatus>('status', query.status, PROTECTION_CLAIM_STATUSES);
   return page<ProtectionClaimRow, ProtectionClaimRow>(rs, PROTECTION_CLAIMS, { status, accountId: query.accountId }, query, (doc) => doc);
+}
+
+export interface RiskAlertsQuery extends PageOptions {
+  readonly status?: string;
+  readonly rule?: string;
+}
+
+/** Rows scanned at most for one page of alerts filtered by rule (alerts are few; the rule is not indexed). */
+const MAX_RULE_SCAN = 10_000;
+
+/** Risk alerts in the order of the positions that triggered them, optionally by status and rule. */
+export async function riskAlerts(rs: ReadStore, query: RiskAlertsQuery = {}): Promise<Page<RiskAlertRow>> {
+  const status = query.status === undefined ? undefined : oneOf<RiskAlertRowStatus>('status', query.status, RISK_ALERT_ROW_STATUSES);
+  const rule = query.rule === undefined ? undefined : oneOf<RiskRuleName>('rule', query.rule, RISK_RULES);
+  const limit = pageLimit(query.limit);
+  let afterKey = query.cursor === undefined ? ALERT_KEY_PREFIX : decodeCursor(RISK_ALERTS, query.cursor);
+  const items: ReadModelRow<RiskAlertRow>[] = [];
+  let more = false;
+  for (let scanned = 0; scanned < MAX_RULE_SCAN; ) {
+    const rows = await rs.list<RiskAlertRow>(RISK_ALERTS, { filter: status === undefined ? {} : { status }, afterKey, limit: limit + 1 });
+    const alerts = rows.filter((row) => row.key.startsWith(ALERT_KEY_PREFIX));
+    scanned += rows.length;
+    for (const row of alerts) {
+      if (rule !== undefined && row.doc.rule !== rule) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(row);
+    }
+    // The memory rows (risk/...) sort after every alert row: past the alerts, nothing more can match.
+    if (more || rows.length <= limit || alerts.length < rows.length) break;
+    afterKey = rows[rows.length - 1]!.key;
+  }
+  const nextCursor = more ? encodeCursor(RISK_ALERTS, items[items.length - 1]!.key) : null;
+  return { items: items.map((row) => row.doc), nextCursor };
 }
 
 // ---- paging ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,20 @@
-import { MAX_NEW_ADDRESS_HOLD_HOURS, PRICE_MAX_LENGTH, parseAmount, parsePrice, type AssetCode } from '@app/domain';
+import { applyDecorators } from '@nestjs/common';
+import {
+  DEFAULT_RISK_THRESHOLDS,
+  MAX_NEW_ADDRESS_HOLD_HOURS,
+  PRICE_MAX_LENGTH,
+  RISK_RULES,
+  RISK_SEVERITIES,
+  RISK_THRESHOLD_BOUNDS,
+  parseAmount,
+  parsePrice,
+  type AssetCode,
+  type RiskRuleName,
+  type RiskSeverity,
+  type RiskThresholds,
+} from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, Max, Min, Validate, ValidateIf, type ValidatorConstraintInterface, ValidatorConstraint, type ValidationArguments } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Max, Min, Validate, ValidateIf, type ValidatorConstraintInterface, ValidatorConstraint, type ValidationArguments } from 'class-validator';
 import { REASON_MAX_LENGTH } from './account.dto';
 import { IsAsset, IsLedgerId, IsText } from './validators';
 
@@ -75,4 +89,44 @@ export class RecordPriceDto {
   @ApiProperty({ example: '3129', maxLength: PRICE_MAX_LENGTH, description: 'US dollars per whole unit, up to 8 decimals' })
   @Validate(IsUsdPrice)
   usd!: string;
+}
+
+export class AutoHaltPolicyDto {
+  @ApiProperty({ enum: RISK_RULES, isArray: true, example: ['shared-destination', 'withdrawal-burst', 'fresh-address-wave'], description: 'rules whose alerts halt withdrawals on their own; [] for none' })
+  @IsArray({ message: '$property must be a list of rule names' })
+  @ArrayMaxSize(RISK_RULES.length, { message: `$property must list at most ${RISK_RULES.length} rules` })
+  @IsIn(RISK_RULES, { each: true, message: `$property must list rules among ${RISK_RULES.join(', ')}` })
+  rules!: RiskRuleName[];
+
+  @ApiProperty({ enum: RISK_SEVERITIES, example: 'high', description: 'the least severity that halts' })
+  @IsIn(RISK_SEVERITIES, { message: `$property must be one of ${RISK_SEVERITIES.join(', ')}` })
+  minSeverity!: RiskSeverity;
+}
+
+/** Each threshold optional: those sent change, the others keep their value. */
+export class RiskRulesDto {
+  @ThresholdOf('freshAddressMinutes') freshAddressMinutes?: number;
+  @ThresholdOf('sharedDestinationAccounts') sharedDestinationAccounts?: number;
+  @ThresholdOf('sharedDestinationWindowMinutes') sharedDestinationWindowMinutes?: number;
+  @ThresholdOf('burstWindowMinutes') burstWindowMinutes?: number;
+  @ThresholdOf('burstMinWithdrawals') burstMinWithdrawals?: number;
+  @ThresholdOf('burstBaselineFactor') burstBaselineFactor?: number;
+  @ThresholdOf('burstBaselineHours') burstBaselineHours?: number;
+  @ThresholdOf('freshAddressWaveAccounts') freshAddressWaveAccounts?: number;
+  @ThresholdOf('freshAddressWaveWindowMinutes') freshAddressWaveWindowMinutes?: number;
+}
+
+function ThresholdOf(name: keyof RiskThresholds): PropertyDecorator {
+  const [min, max] = RISK_THRESHOLD_BOUNDS[name];
+  return applyDecorators(
+    ApiPropertyOptional({ minimum: min, maximum: max, example: DEFAULT_RISK_THRESHOLDS[name] }),
+    IsOptional(),
+    IsInt({ message: '$property must be a whole number' }),
+    Min(min, { message: `$property must be at least ${min}` }),
+    Max(max, { message: `$property must be at most ${max}` }),
+  );
+}
+
+export class ConfirmRiskAlertDto {
+  @IsLedgerId('inc-2022-01-17') incidentId!: string;
 }

@@ -1,4 +1,5 @@
-import { ASSET_CODES, ID_PATTERN } from '@app/domain';
+import { ASSET_CODES, ID_PATTERN, RISK_RULES } from '@app/domain';
+import { RISK_ALERT_ROW_STATUSES } from '@app/projections';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
@@ -105,4 +106,16 @@ export class AuditVerifyQuery {
   @IsString({ message: '$property must be a stream name' })
   @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: '$property must be a stream name such as account-alice' })
   stream?: string;
+}
+
+export class RiskAlertsQueryDto extends PageQuery {
+  @ApiPropertyOptional({ enum: RISK_ALERT_ROW_STATUSES })
+  @IsOptional()
+  @IsIn(RISK_ALERT_ROW_STATUSES, { message: `$property must be one of ${RISK_ALERT_ROW_STATUSES.join(', ')}` })
+  status?: string;
+
+  @ApiPropertyOptional({ enum: RISK_RULES })
+  @IsOptional()
+  @IsIn(RISK_RULES, { message: `$property must be one of ${RISK_RULES.join(', ')}` })
+  rule?: string;
 }

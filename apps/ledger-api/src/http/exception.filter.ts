@@ -5,7 +5,7 @@ import { ConcurrencyConflictError, IdempotencyConflictError, StreamBusyError } f
 import { QueryError } from '@app/projections';
 import type { Response } from 'express';
 
-const NOT_FOUND_CODES: ReadonlySet<DomainErrorCode> = new Set(['ACCOUNT_NOT_FOUND', 'WITHDRAWAL_NOT_FOUND', 'INCIDENT_NOT_FOUND']);
+const NOT_FOUND_CODES: ReadonlySet<DomainErrorCode> = new Set(['ACCOUNT_NOT_FOUND', 'WITHDRAWAL_NOT_FOUND', 'INCIDENT_NOT_FOUND', 'RISK_ALERT_NOT_FOUND']);
 
 interface ErrorBody {
   statusCode: number;

@@ -127,7 +127,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
   const backing = await freshStore(dir);
   const apiKeys = Object.entries(TEST_KEYS).map(([role, key]) => `${role}=${key}`).join(',');
-  const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, LEDGER_SECOND_FACTOR_KEYS: attesterKeysEnv(TEST_ATTESTER), ...env });
+  const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, LEDGER_SECOND_FACTOR_KEYS: attesterKeysEnv(TEST_ATTESTER), LEDGER_RISK_MONITOR: 'off', ...env });
   const clock = new ManualClock(START);
   const app = await createApp(config, { clock, logLevels: false });
   await app.init();

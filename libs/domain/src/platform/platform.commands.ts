@@ -1,6 +1,9 @@
+import type { RiskRuleName, RiskSeverity } from '../risk/risk.rules';
 import type { Command } from '../shared/event';
 
-export type HaltWithdrawals = Command<'HaltWithdrawals', { incidentId: string | null; reason: string }>;
+/** `alertId`: sent by the auto-halt job for a halting risk alert; applied at most once per alert. */
+export type HaltWithdrawals = Command<'HaltWithdrawals', { incidentId: string | null; reason: string; alertId?: string }>;
+export type ChangeAutoHaltPolicy = Command<'ChangeAutoHaltPolicy', { rules: RiskRuleName[]; minSeverity: RiskSeverity }>;
 export type ResumeWithdrawals = Command<'ResumeWithdrawals', { incidentId: string | null; reason: string }>;
 export type RevokeAllTwoFactorTokens = Command<'RevokeAllTwoFactorTokens', { revocationId: string; incidentId: string; reason: string }>;
 export type CompleteTwoFactorRevocation = Command<'CompleteTwoFactorRevocation', { revocationId: string }>;
@@ -14,4 +17,5 @@ export type PlatformCommand =
   | RevokeAllTwoFactorTokens
   | CompleteTwoFactorRevocation
   | ChangeWithdrawalPolicy
-  | ChangeSecondFactorPolicy;
+  | ChangeSecondFactorPolicy
+  | ChangeAutoHaltPolicy;

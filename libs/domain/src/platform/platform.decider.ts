@@ -7,6 +7,7 @@ import type { IncidentView } from '../incident/incident.decider';
 import { formatAmount, toMinor } from '../money/amount';
 import type { ChangeSecondFactorPolicy, PlatformCommand } from './platform.commands';
 import type { PlatformEvent } from './platform.events';
+import { DEFAULT_AUTO_HALT_POLICY, type AutoHaltPolicy } from '../risk/risk.decider';
 
 /** A fresh ledger holds new whitelisted addresses for 24 hours (rule 4). */
 export const DEFAULT_NEW_ADDRESS_HOLD_HOURS = 24;
@@ -25,12 +26,17 @@ export interface TwoFactorRevocation {
 export interface PlatformState {
   readonly haltedAt: DateTime | null;
   readonly haltIncidentId: string | null;
+  /** The risk alert that halted withdrawals on its own; null when they are not halted or an admin halted them. */
+  readonly haltAlertId: string | null;
   readonly newAddressHoldHours: number;
   readonly revocations: ReadonlyMap<string, TwoFactorRevocation>;
   readonly latestRevocation: TwoFactorRevocation | null;
   readonly secondFactorRequired: boolean;
   /** In US cents; null for no threshold. */
   readonly mfaThresholdUsdCents: bigint | null;
+  readonly autoHalt: AutoHaltPolicy;
+  /** Halting risk alerts already applied (they halted withdrawals, or found them halted). */
+  readonly appliedRiskHalts: ReadonlySet<string>;
 }
 
 /** What an account decision needs to know of the platform. */
@@ -55,11 +61,14 @@ export function initialPlatformState(): PlatformState {
   return {
     haltedAt: null,
     haltIncidentId: null,
+    haltAlertId: null,
     newAddressHoldHours: DEFAULT_NEW_ADDRESS_HOLD_HOURS,
     revocations: new Map(),
     latestRevocation: null,
     secondFactorRequired: DEFAULT_SECOND_FACTOR_REQUIRED,
     mfaThresholdUsdCents: null,
+    autoHalt: DEFAULT_AUTO_HALT_POLICY,
+    appliedRiskHalts: new Set(),
   };
 }
 
@@ -80,10 +89,16 @@ export function pendingRevocations(state: PlatformState): TwoFactorRevocation[] 
 
 export function evolvePlatform(state: PlatformState, e: PlatformEvent): PlatformState {
   switch (e.type) {
-    case 'WithdrawalsHalted':
-      return { ...state, haltedAt: fromIso(e.data.haltedAt), haltIncidentId: e.data.incidentId };
+    case 'WithdrawalsHalted': {
+      const halted = { ...state, haltedAt: fromIso(e.data.haltedAt), haltIncidentId: e.data.incidentId, haltAlertId: e.data.alertId ?? null };
+      return e.data.alertId === undefined ? halted : { ...halted, appliedRiskHalts: new Set(state.appliedRiskHalts).add(e.data.alertId) };
+    }
+    case 'RiskHaltSkipped':
+      return { ...state, appliedRiskHalts: new Set(state.appliedRiskHalts).add(e.data.alertId) };
+    case 'AutoHaltPolicyChanged':
+      return { ...state, autoHalt: { rules: e.data.rules, minSeverity: e.data.minSeverity } };
     case 'WithdrawalsResumed':
-      return { ...state, haltedAt: null, haltIncidentId: null };
+      return { ...state, haltedAt: null, haltIncidentId: null, haltAlertId: null };
     case 'AllTwoFactorTokensRevoked': {
       const { revocationId, reason, revokedAt } = e.data;
       const revocation = { revocationId, reason, revokedAt: fromIso(revokedAt), completed: false };
@@ -117,9 +132,27 @@ export function decidePlatform(command: PlatformCommand, state: PlatformState, c
   const now = toIso(ctx.now);
   switch (command.type) {
     case 'HaltWithdrawals': {
+      const { alertId } = command.data;
+      if (alertId !== undefined) {
+        // The auto-halt job: once per alert, whatever happened since (an admin may have resumed already).
+        if (state.appliedRiskHalts.has(alertId)) return [];
+        if (state.haltedAt) return [event('RiskHaltSkipped', { alertId, reason: `withdrawals already halted since ${toIso(state.haltedAt)}`, skippedAt: now })];
+      }
       if (state.haltedAt) throw domainError('WITHDRAWALS_ALREADY_HALTED', `since ${toIso(state.haltedAt)}`);
       requireIncident(command.data.incidentId, ctx);
-      return [event('WithdrawalsHalted', { incidentId: command.data.incidentId, reason: command.data.reason, haltedAt: now })];
+      const data = { incidentId: command.data.incidentId, reason: command.data.reason, haltedAt: now };
+      return [event('WithdrawalsHalted', alertId === undefined ? data : { ...data, alertId })];
+    }
+    case 'ChangeAutoHaltPolicy': {
+      const rules = [...new Set(command.data.rules)].sort();
+      const { minSeverity } = command.data;
+      const current = state.autoHalt;
+      if (rules.join(',') === [...current.rules].sort().join(',') && minSeverity === current.minSeverity) {
+        throw domainError('AUTO_HALT_POLICY_UNCHANGED', `rules ${rules.join(', ') || 'none'}, from ${minSeverity}`);
+      }
+      return [
+        event('AutoHaltPolicyChanged', { rules, minSeverity, previousRules: [...current.rules], previousMinSeverity: current.minSeverity, changedAt: now }),
+      ];
     }
     case 'ResumeWithdrawals': {
       if (!state.haltedAt) throw domainError('WITHDRAWALS_NOT_HALTED');

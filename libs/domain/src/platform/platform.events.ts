@@ -1,6 +1,15 @@
+import type { RiskRuleName, RiskSeverity } from '../risk/risk.rules';
 import type { Event } from '../shared/event';
 
-export type WithdrawalsHalted = Event<'WithdrawalsHalted', { incidentId: string | null; reason: string; haltedAt: string }>;
+/** `alertId`: the risk alert that halted withdrawals on its own (absent on a halt an admin sent). */
+export type WithdrawalsHalted = Event<'WithdrawalsHalted', { incidentId: string | null; reason: string; haltedAt: string; alertId?: string }>;
+/** A halting risk alert found withdrawals halted already: recorded, so that it never halts them later. */
+export type RiskHaltSkipped = Event<'RiskHaltSkipped', { alertId: string; reason: string; skippedAt: string }>;
+/** Which risk alerts halt withdrawals on their own: their rule is listed and their severity at least the minimum. */
+export type AutoHaltPolicyChanged = Event<
+  'AutoHaltPolicyChanged',
+  { rules: RiskRuleName[]; minSeverity: RiskSeverity; previousRules: RiskRuleName[]; previousMinSeverity: RiskSeverity; changedAt: string }
+>;
 export type WithdrawalsResumed = Event<
   'WithdrawalsResumed',
   { incidentId: string | null; reason: string; resumedAt: string; haltedAt: string; haltedForSeconds: number }
@@ -41,4 +50,6 @@ export type PlatformEvent =
   | AllTwoFactorTokensRevoked
   | AllTwoFactorTokensRevocationCompleted
   | WithdrawalPolicyChanged
-  | SecondFactorPolicyChanged;
+  | SecondFactorPolicyChanged
+  | RiskHaltSkipped
+  | AutoHaltPolicyChanged;

@@ -48,6 +48,13 @@ export const DOMAIN_ERROR_MESSAGES = {
   SECOND_FACTOR_REQUIRED: 'a second-factor proof (secondFactor) is required: the customer must enter their second factor for this transaction',
   SECOND_FACTOR_INVALID: 'the second-factor proof is not valid for this transaction',
   SECOND_FACTOR_POLICY_UNCHANGED: 'the second-factor policy is already as requested',
+  RISK_ALERT_NOT_FOUND: 'there is no risk alert with this id',
+  RISK_ALERT_ALREADY_CLOSED: 'the risk alert is already dismissed or confirmed',
+  RISK_ALERT_ALREADY_ACKNOWLEDGED: 'the risk alert is already acknowledged',
+  RISK_ALERT_NAMES_NO_WITHDRAWAL: 'the risk alert names no withdrawal to report as unauthorized',
+  RISK_ALERT_NOT_CONFIRMED: 'the risk alert is not confirmed',
+  RISK_RULES_UNCHANGED: 'the risk thresholds already have these values',
+  AUTO_HALT_POLICY_UNCHANGED: 'the automatic halt policy is already as requested',
 } as const;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_MESSAGES;

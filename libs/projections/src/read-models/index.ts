@@ -4,12 +4,14 @@ import { incidentLedgerProjection } from './incident-ledger.projection';
 import { lossTotalsProjection } from './loss-totals.projection';
 import { protectionClaimsProjection } from './protection-claims.projection';
 import { reimbursementsProjection } from './reimbursements.projection';
+import { riskAlertsProjection } from './risk-alerts.projection';
 
 export * from './balances.projection';
 export * from './incident-ledger.projection';
 export * from './loss-totals.projection';
 export * from './protection-claims.projection';
 export * from './reimbursements.projection';
+export * from './risk-alerts.projection';
 
 /** Every read model the ledger serves (DESIGN §6). */
 export const ALL_PROJECTIONS: readonly Projection[] = [
@@ -18,4 +20,5 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   lossTotalsProjection,
   reimbursementsProjection,
   protectionClaimsProjection,
+  riskAlertsProjection,
 ];
