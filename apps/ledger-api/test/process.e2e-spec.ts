@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { formatAmount } from '@app/domain';
 import { openSqliteEventStore } from '@app/event-store';
-import { freshCommand, Ledger, systemClock, type Actor } from '@app/ledger';
+import { freshCommand, Ledger, ManualClock, systemClock, type Actor } from '@app/ledger';
+import { replay, riskAlerts, riskAlertsProjection } from '@app/projections';
+import { DateTime } from 'luxon';
 import { get, post, PROCESS_API_KEYS, runServerToExit, startServer } from './support/server-process';
 
 /**
@@ -134,6 +136,68 @@ describe('the ledger server process', () => {
     }
     // Seeding 3,000 accounts and two server starts take about 4.5 s here, close to jest's default of 5 s; the wait
     // for the resumed job above allows 60 s.
+  }, 90_000);
+
+  it('raises every detected risk alert once and halts once when killed mid-catch-up, without a duplicate', async () => {
+    // 1,500 accounts in groups of three, each group withdrawing to its own address: 500 shared-destination alerts
+    // (and one platform-wide burst), every one halting by the policy. The first halts withdrawals; the others find
+    // them halted and are recorded as skipped.
+    const accounts = 1_500;
+    const store = openSqliteEventStore({ path: dbPath });
+    const clock = new ManualClock(DateTime.fromISO('2022-01-17T20:00:00Z', { zone: 'utc' }));
+    const ledger = new Ledger(store, clock);
+    const admin = freshCommand({ id: 'seed-admin', role: 'admin' });
+    await ledger.executePlatform({ type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }, admin);
+    await ledger.executePlatform({ type: 'ChangeAutoHaltPolicy', data: { rules: ['shared-destination'], minSeverity: 'high' } }, freshCommand({ id: 'seed-admin', role: 'admin' }));
+    const actor: Actor = { id: 'seed', role: 'service' };
+    const address = (i: number): string => `0x${Math.floor(i / 3).toString(16).padStart(40, '0')}`;
+    const batches = async (work: (i: number) => Promise<void>): Promise<void> => {
+      for (let start = 0; start < accounts; start += 100) await Promise.all(Array.from({ length: 100 }, (_, offset) => work(start + offset)));
+    };
+    await batches(async (i) => {
+      const accountId = `acct-${i}`;
+      await ledger.executeAccount(accountId, { type: 'OpenAccount', data: { accountId } }, freshCommand(actor));
+      await ledger.executeAccount(accountId, { type: 'DepositFunds', data: { depositId: 'd1', asset: 'ETH', amount: '5' as never } }, freshCommand(actor));
+      await ledger.executeAccount(accountId, { type: 'EnrolTwoFactor', data: { tokenId: 't1', method: 'totp' } }, freshCommand(actor));
+      await ledger.executeAccount(accountId, { type: 'WhitelistAddress', data: { asset: 'ETH', address: address(i) } }, freshCommand(actor));
+    });
+    clock.advance({ hours: 25 });
+    await batches(async (i) => {
+      const data = { withdrawalId: 'w1', asset: 'ETH' as const, amount: '1' as never, address: address(i), twoFactorTokenId: 't1' };
+      await ledger.executeAccount(`acct-${i}`, { type: 'RequestWithdrawal', data }, freshCommand(actor));
+    });
+    const detected = (await riskAlerts(await replay({ store, projections: [riskAlertsProjection] }), { limit: 1_000 })).items;
+    await store.close();
+    const halting = detected.filter((alert) => alert.rule === 'shared-destination').map((alert) => alert.alertId);
+    expect(halting).toHaveLength(accounts / 3);
+
+    const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: PROCESS_API_KEYS, LEDGER_LOG_LEVEL: 'warn', LEDGER_RISK_MONITOR: 'on' };
+    const server = await startServer(env);
+    while (eventsOfType('RiskAlertRaised').length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    server.child.kill('SIGKILL');
+    await server.exited;
+    const raisedBeforeKill = eventsOfType('RiskAlertRaised').length;
+    const decidedBeforeKill = eventsOfType('RiskHaltSkipped').length + eventsOfType('WithdrawalsHalted').length;
+    expect(raisedBeforeKill + decidedBeforeKill).toBeLessThan(detected.length + halting.length);
+
+    const restarted = await startServer(env);
+    try {
+      const deadline = Date.now() + 60_000;
+      const decided = (): number => eventsOfType('RiskHaltSkipped').length + eventsOfType('WithdrawalsHalted').length;
+      while ((eventsOfType('RiskAlertRaised').length < detected.length || decided() < halting.length) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // one more pass of the job: it must add nothing
+      const raised = eventsOfType('RiskAlertRaised').map((row) => JSON.parse(row.data).alertId as string);
+      expect(raised.sort()).toEqual(detected.map((alert) => alert.alertId).sort());
+      const halts = eventsOfType('WithdrawalsHalted').map((row) => JSON.parse(row.data).alertId as string);
+      const skipped = eventsOfType('RiskHaltSkipped').map((row) => JSON.parse(row.data).alertId as string);
+      expect(halts).toHaveLength(1);
+      expect([...halts, ...skipped].sort()).toEqual([...halting].sort());
+    } finally {
+      restarted.child.kill('SIGTERM');
+      await restarted.exited;
+    }
   }, 90_000);
 
   it('generates one key per role on first start, shows them once, keeps only hashes, and accepts them after a restart', async () => {
