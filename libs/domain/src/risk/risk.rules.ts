@@ -203,7 +203,7 @@ function requested(memory: RiskMemory, thresholds: RiskThresholds, accountId: st
   if (whitelisted !== undefined && !whitelisted.alerted && atMs - whitelisted.atMs < thresholds.freshAddressMinutes * MINUTE_MS) {
     memory.put(whitelistedKey, { ...whitelisted, alerted: true } satisfies WhitelistedDoc);
     const minutes = Math.floor((atMs - whitelisted.atMs) / MINUTE_MS);
-    hits.push(detection('fresh-address-withdrawal', 'medium', event, atMs, `${accountId} withdraws ${data.asset} to an address whitelisted ${minutes} minutes earlier`, [entry]));
+    hits.push(detection('fresh-address-withdrawal', 'medium', event, atMs, `${accountId} withdraws ${data.asset} to an address whitelisted ${minutes === 1 ? '1 minute' : `${minutes} minutes`} earlier`, [entry]));
   }
 
   const sharedWindowMs = thresholds.sharedDestinationWindowMinutes * MINUTE_MS;

@@ -16,6 +16,7 @@ type TimelineEvent = Extract<
       | 'AllTwoFactorTokensRevocationCompleted'
       | 'WithdrawalPolicyChanged'
       | 'WithdrawalRequested'
+      | 'WithdrawalSettled'
       | 'UnauthorizedWithdrawalDetected';
   }
 >;
@@ -29,17 +30,33 @@ const HANDLES = new Set<Handled>([
   'AllTwoFactorTokensRevocationCompleted',
   'WithdrawalPolicyChanged',
   'WithdrawalRequested',
+  'WithdrawalSettled',
   'UnauthorizedWithdrawalDetected',
 ]);
 
 /** The `status` index field tells the row kinds apart, so that a report lists entries or windows with one filter. */
 export const TIMELINE_ENTRY = 'timeline-entry';
 export const ATTACK_WINDOW = 'attack-window';
+export const UNAUTHORIZED_WITHDRAWAL = 'unauthorized-withdrawal';
+
+/** One unauthorized withdrawal of an incident, with when it was requested and settled (null: stopped while pending). */
+export interface UnauthorizedWithdrawalRow {
+  readonly incidentId: string;
+  readonly accountId: string;
+  readonly withdrawalId: string;
+  readonly requestedAt: string;
+  readonly settledAt: string | null;
+}
+
+interface RequestedDoc {
+  readonly requestedAt: string;
+  readonly settledAt?: string;
+}
 
 /** A platform or incident event, as the report's timeline shows it. */
 export interface TimelineEntryRow {
   readonly at: string;
-  readonly type: Exclude<Handled, 'WithdrawalRequested' | 'UnauthorizedWithdrawalDetected'>;
+  readonly type: Exclude<Handled, 'WithdrawalRequested' | 'WithdrawalSettled' | 'UnauthorizedWithdrawalDetected'>;
   readonly incidentId: string | null;
   readonly position: string;
   /** The event's data as recorded (titles, reasons, hold hours, halted seconds). */
@@ -70,8 +87,11 @@ function entry(view: ReadModelView, event: RecordedEvent, at: string, incidentId
 }
 
 function widenWindow(view: ReadModelView, event: RecordedEvent, withdrawalId: string, incidentId: string): void {
-  const requested = view.get<{ requestedAt: string }>(requestedKey(event.streamId, withdrawalId));
+  const requested = view.get<RequestedDoc>(requestedKey(event.streamId, withdrawalId));
   invariant(requested, `unauthorized ${withdrawalId} of ${event.streamId} was never requested`);
+  const accountId = event.streamId.slice(ACCOUNT_STREAM_PREFIX.length);
+  const unauthorized: UnauthorizedWithdrawalRow = { incidentId, accountId, withdrawalId, requestedAt: requested.requestedAt, settledAt: requested.settledAt ?? null };
+  view.put(`unauthorized/${incidentId}/${event.position.toString().padStart(20, '0')}`, unauthorized, { incidentId, status: UNAUTHORIZED_WITHDRAWAL });
   const current = view.get<AttackWindowRow>(windowKey(incidentId));
   const at = requested.requestedAt;
   const next: AttackWindowRow = current
@@ -104,8 +124,15 @@ function evolve(view: ReadModelView, recorded: RecordedEvent): void {
       return entry(view, recorded, event.data.changedAt, null);
     case 'WithdrawalRequested':
       invariant(recorded.streamId.startsWith(ACCOUNT_STREAM_PREFIX), `WithdrawalRequested outside an account stream at ${recorded.position}`);
-      view.put(requestedKey(recorded.streamId, event.data.withdrawalId), { requestedAt: event.data.requestedAt }, {});
+      view.put(requestedKey(recorded.streamId, event.data.withdrawalId), { requestedAt: event.data.requestedAt } satisfies RequestedDoc, {});
       return;
+    case 'WithdrawalSettled': {
+      const key = requestedKey(recorded.streamId, event.data.withdrawalId);
+      const requested = view.get<RequestedDoc>(key);
+      invariant(requested, `settled ${event.data.withdrawalId} of ${recorded.streamId} was never requested`);
+      view.put(key, { ...requested, settledAt: event.data.settledAt } satisfies RequestedDoc, {});
+      return;
+    }
     case 'UnauthorizedWithdrawalDetected':
       return widenWindow(view, recorded, event.data.withdrawalId, event.data.incidentId);
     default:
@@ -115,7 +142,8 @@ function evolve(view: ReadModelView, recorded: RecordedEvent): void {
 
 /**
  * The incident report's timeline (scenario-local read model): every platform and incident event that makes the
- * timeline, and per incident the window in which its unauthorized withdrawals were requested. It keeps one small
- * row per requested withdrawal to find that window, which suits the scenario's ledger, not a production one.
+ * timeline, per incident the window in which its unauthorized withdrawals were requested, and each of them with its
+ * request and settlement times (what a halt at a given instant would have stopped). It keeps one small row per
+ * requested withdrawal to find these, which suits the scenario's ledger, not a production one.
  */
-export const incidentTimelineProjection: Projection = { name: INCIDENT_TIMELINE, version: 1, handles: HANDLES, evolve };
+export const incidentTimelineProjection: Projection = { name: INCIDENT_TIMELINE, version: 2, handles: HANDLES, evolve };

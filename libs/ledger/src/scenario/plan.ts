@@ -20,6 +20,8 @@ export const MIN_ACCOUNTS = 500;
 export const MAX_ACCOUNTS = 100_000;
 export const DEFAULT_ACCOUNTS = 10_000;
 export const DEFAULT_SEED = 20_220_117;
+/** Of the 483 accounts attacked, those that lost funds (a minority; the others' withdrawals were all stopped in time). */
+export const VICTIMS_WITH_LOSSES = 193;
 /** Accounts opened on one day of the onboarding period. */
 const ACCOUNTS_PER_COHORT = 250;
 
@@ -57,6 +59,8 @@ export interface PlannedWithdrawal {
 
 export interface AttackPlan {
   readonly accountId: string;
+  /** `loss`: at least one withdrawal settled before detection; `prevented`: every one was still pending at the halt. */
+  readonly outcome: 'loss' | 'prevented';
   readonly whitelist: readonly { readonly asset: ScenarioAsset; readonly address: string; readonly at: DateTime }[];
   /** Settled ones become losses; the others are still pending at detection and are prevented. */
   readonly withdrawals: readonly PlannedWithdrawal[];
@@ -191,11 +195,16 @@ const assetWeights = (except: readonly ScenarioAsset[] = []): Record<ScenarioAss
   return weights;
 };
 
+/** Half-hour slots of an onboarding day (08:00 to 18:00): a cohort signs up over the day, not in one minute. */
+const ONBOARDING_SLOTS = 20;
+
 function openingTime(index: number, count: number): DateTime {
   const cohorts = Math.max(1, Math.ceil(count / ACCOUNTS_PER_COHORT));
   const cohort = Math.floor((index * cohorts) / count);
+  const slot = Math.floor((((index * cohorts) % count) * ONBOARDING_SLOTS) / count);
   const spanMinutes = Math.floor(TIMES.onboardingEnd.diff(TIMES.platformStart, 'minutes').minutes);
-  return TIMES.platformStart.plus({ minutes: Math.floor((cohort * spanMinutes) / cohorts) }).set({ hour: 12, minute: 0 });
+  const day = TIMES.platformStart.plus({ minutes: Math.floor((cohort * spanMinutes) / cohorts) }).set({ hour: 8, minute: 0 });
+  return day.plus({ minutes: 30 * slot });
 }
 
 interface AccountSeed {
@@ -283,6 +292,19 @@ interface AttackDraft {
   readonly holdings: Map<ScenarioAsset, bigint>;
 }
 
+/** One step a minute from `start`: an attacker works through one account's steps in order. */
+function minuteClock(start: DateTime): { tick: () => DateTime; next: () => DateTime } {
+  let at = start;
+  return {
+    tick: () => {
+      const now = at;
+      at = at.plus({ minutes: 1 });
+      return now;
+    },
+    next: () => at,
+  };
+}
+
 function planAttack(prng: Prng, accountId: string, losses: ReadonlyMap<ScenarioAsset, bigint>, attackers: Record<ScenarioAsset, string[]>): AttackDraft {
   const lostAssets = SCENARIO_ASSETS.filter((asset) => losses.has(asset));
   const amounts = lostAssets.map((asset) => {
@@ -294,12 +316,8 @@ function planAttack(prng: Prng, accountId: string, losses: ReadonlyMap<ScenarioA
   });
   const steps = amounts.reduce((sum, parts) => sum + 1 + 3 * parts.length, 0);
   const windowMinutes = Math.floor(TIMES.attackSettledBy.diff(TIMES.attackStart, 'minutes').minutes);
-  let at = TIMES.attackStart.plus({ minutes: prng.int(windowMinutes - steps + 1) });
-  const tick = (): DateTime => {
-    const now = at;
-    at = at.plus({ minutes: 1 });
-    return now;
-  };
+  const clock = minuteClock(TIMES.attackStart.plus({ minutes: prng.int(windowMinutes - steps + 1) }));
+  const { tick } = clock;
   const whitelist: { asset: ScenarioAsset; address: string; at: DateTime }[] = [];
   const withdrawals: PlannedWithdrawal[] = [];
   const holdings = new Map<ScenarioAsset, bigint>();
@@ -313,7 +331,7 @@ function planAttack(prng: Prng, accountId: string, losses: ReadonlyMap<ScenarioA
     const remainder = prng.chance(0.5) ? share(prng, asset, losses.get(asset)!, 5, 50) : 0n;
     holdings.set(asset, losses.get(asset)! + remainder);
   });
-  invariant(at.minus({ minutes: 1 }) <= TIMES.attackSettledBy, `the attack on ${accountId} settles after ${TIMES.attackSettledBy.toISO()}`);
+  invariant(clock.next().minus({ minutes: 1 }) <= TIMES.attackSettledBy, `the attack on ${accountId} settles after ${TIMES.attackSettledBy.toISO()}`);
   if (prng.chance(0.35)) {
     // A withdrawal still pending at detection: stopped, so prevented rather than lost.
     const asset = lostAssets[0]!;
@@ -324,7 +342,34 @@ function planAttack(prng: Prng, accountId: string, losses: ReadonlyMap<ScenarioA
     withdrawals.push({ accountId, withdrawalId: `w-${withdrawals.length + 1}`, asset, amountMinor, address, requestAt, approveAt, settleAt: null });
     holdings.set(asset, holdings.get(asset)! + amountMinor);
   }
-  return { attack: { accountId, whitelist, withdrawals }, holdings };
+  return { attack: { accountId, outcome: 'loss', whitelist, withdrawals }, holdings };
+}
+
+/**
+ * An attack the halt stopped: the attacker's address whitelisted and withdrawals requested (some approved) at any time
+ * of the attack, none settled by detection (they waited in the exchange's withdrawal queue). Reported, they are
+ * cancelled: prevented, nothing lost.
+ */
+function planPreventedAttack(prng: Prng, accountId: string, attackers: Record<ScenarioAsset, string[]>): AttackDraft {
+  const first = prng.weighted(PRIMARY_WEIGHTS);
+  const assets = prng.chance(0.15) ? [first, prng.weighted({ ...PRIMARY_WEIGHTS, [first]: 0 })] : [first];
+  const windowMinutes = Math.floor(TIMES.detection.diff(TIMES.attackStart, 'minutes').minutes);
+  const clock = minuteClock(TIMES.attackStart.plus({ minutes: prng.int(windowMinutes - 3 * assets.length) }));
+  const { tick } = clock;
+  const whitelist: { asset: ScenarioAsset; address: string; at: DateTime }[] = [];
+  const withdrawals: PlannedWithdrawal[] = [];
+  const holdings = new Map<ScenarioAsset, bigint>();
+  for (const asset of assets) {
+    const address = prng.pick(attackers[asset]);
+    whitelist.push({ asset, address, at: tick() });
+    const amountMinor = randomAmount(prng, asset);
+    const requestAt = tick();
+    const approveAt = prng.chance(0.5) ? tick() : null;
+    withdrawals.push({ accountId, withdrawalId: `w-${withdrawals.length + 1}`, asset, amountMinor, address, requestAt, approveAt, settleAt: null });
+    holdings.set(asset, amountMinor + (prng.chance(0.5) ? share(prng, asset, amountMinor, 5, 50) : 0n));
+  }
+  invariant(clock.next() <= TIMES.detection, `the prevented attack on ${accountId} runs past detection`);
+  return { attack: { accountId, outcome: 'prevented', whitelist, withdrawals }, holdings };
 }
 
 function attackerPools(prng: Prng): Record<ScenarioAsset, string[]> {
@@ -408,7 +453,7 @@ function planClaimCase(prng: Prng, definition: ClaimCaseDefinition, order: numbe
     accountId,
     mfa: definition.mfa === 'all' ? [...TRANSACTION_TYPES] : ['withdrawal'],
     antiPhishingAt: codeAt,
-    attack: { accountId, whitelist: [{ asset: definition.asset, address, at: TIMES.phishingWhitelisting.plus({ minutes }) }], withdrawals },
+    attack: { accountId, outcome: 'loss', whitelist: [{ asset: definition.asset, address, at: TIMES.phishingWhitelisting.plus({ minutes }) }], withdrawals },
     claims,
   };
 }
@@ -465,10 +510,17 @@ export function planScenario(seed: number, count: number): ScenarioPlan {
   const claimants = order.slice(victimOrder.length, victimOrder.length + CLAIM_CASES.length);
   const roles = takeRoles(order.slice(victimOrder.length + CLAIM_CASES.length));
 
-  const losses = splitLosses(prng, victimOrder, assignLostAssets(prng, victimOrder));
+  // "In the majority of cases we prevented the unauthorized withdrawal": the losses fall on a minority.
+  const lossVictims = victimOrder.slice(0, VICTIMS_WITH_LOSSES);
+  const losses = splitLosses(prng, lossVictims, assignLostAssets(prng, lossVictims));
   const attackers = attackerPools(prng);
-  const drafts = new Map(victimOrder.map((index) => [index, planAttack(prng, accountIdOf(index, count), losses.get(index)!, attackers)]));
-  const januaryClaimant = Math.min(...victimOrder);
+  const drafts = new Map(
+    victimOrder.map((index) => {
+      const accountId = accountIdOf(index, count);
+      return [index, losses.has(index) ? planAttack(prng, accountId, losses.get(index)!, attackers) : planPreventedAttack(prng, accountId, attackers)];
+    }),
+  );
+  const januaryClaimant = Math.min(...lossVictims);
   const late = new Set([roles.revokedTokenAccount, ...roles.rest.filter(() => prng.chance(0.1))]);
 
   const seeds = new Map<number, AccountSeed>();
@@ -488,7 +540,8 @@ export function planScenario(seed: number, count: number): ScenarioPlan {
     seed,
     accounts,
     victims: victimOrder.map((index) => drafts.get(index)!.attack),
-    ordinaryWithdrawals: roles.ordinary.map((index) => ownWithdrawal(prng, at(index), TIMES.ordinaryWithdrawals, 1, 5)),
+    // Spread over ten hours, as customers withdraw; not all in one minute.
+    ordinaryWithdrawals: roles.ordinary.map((index, i) => ownWithdrawal(prng, at(index), TIMES.ordinaryWithdrawals.plus({ minutes: 30 * (i % 20) }), 1, 5)),
     inFlightApproved: roles.inFlightApproved.map((index) => ownWithdrawal(prng, at(index), TIMES.detection.minus({ minutes: 11 }), 1, null)),
     inFlightRequested: roles.inFlightRequested.map((index) => ownWithdrawal(prng, at(index), TIMES.detection.minus({ minutes: 6 }), null, null)),
     afterResumption: roles.afterResumption.map((index) => ownWithdrawal(prng, at(index), TIMES.resumption.plus({ minutes: 18 }), 1, 10)),
@@ -507,7 +560,7 @@ export function planScenario(seed: number, count: number): ScenarioPlan {
       haltedAccount: at(roles.haltedAccount).accountId,
       revokedTokenAccount: at(roles.revokedTokenAccount).accountId,
       holdAccount: at(roles.holdAccount),
-      notEnrolledVictim: accountIdOf(victimOrder.find((index) => index !== januaryClaimant)!, count),
+      notEnrolledVictim: accountIdOf(lossVictims.find((index) => index !== januaryClaimant)!, count),
     },
   };
 }

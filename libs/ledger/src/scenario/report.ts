@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import {
   assertNever,
+  autoHaltApplies,
+  formatAmount,
   formatUsdCents,
   parsePrice,
   parseUsdCents,
   toMinor,
   valueUsdCents,
   type AssetCode,
+  type AutoHaltPolicy,
   type ProtectionDenialReason,
   PROTECTION_DENIAL_REASONS,
+  RISK_RULES,
+  type RiskRuleName,
+  type RiskSeverity,
 } from '@app/domain';
 import { canonicalJson, exportJsonl, type EventStore } from '@app/event-store';
 import {
@@ -22,6 +28,8 @@ import {
   rebuild,
   reimbursements,
   replay,
+  riskAlerts,
+  type RiskAlertRow,
   type IncidentLedgerEntry,
   type LossTotalsRow,
   type Page,
@@ -36,8 +44,10 @@ import {
   INCIDENT_TIMELINE,
   incidentTimelineProjection,
   TIMELINE_ENTRY,
+  UNAUTHORIZED_WITHDRAWAL,
   type AttackWindowRow,
   type TimelineEntryRow,
+  type UnauthorizedWithdrawalRow,
 } from './incident-timeline.projection';
 
 /** The read models the report is computed from: the ledger's own, and the scenario's timeline. */
@@ -94,6 +104,57 @@ export interface ClaimsSummary {
   readonly byReason: Partial<Record<ProtectionDenialReason, number>>;
 }
 
+/** The auto-halt policy the README recommends: the platform-wide rules, at high severity. */
+export const RECOMMENDED_AUTO_HALT: AutoHaltPolicy = { rules: ['shared-destination', 'withdrawal-burst', 'fresh-address-wave'], minSeverity: 'high' };
+/** Alerts the report lists one by one; the rest are counted. */
+export const MAX_LISTED_ALERTS = 50;
+
+export interface AlertItem {
+  readonly alertId: string;
+  readonly rule: RiskRuleName;
+  readonly severity: RiskSeverity;
+  readonly at: string;
+  readonly summary: string;
+  readonly accounts: number;
+  /** Whether the recommended policy halts on it. */
+  readonly halts: boolean;
+}
+
+export interface AlertMoment extends AlertItem {
+  /** Whole minutes before the incident was opened (the exchange's own detection); negative when after. */
+  readonly minutesBeforeDetection: number;
+}
+
+/** What the risk monitor's rules found in the log, measured against the incident's ground truth. */
+export interface RiskSummary {
+  readonly policy: AutoHaltPolicy;
+  /** Alerts detected from the platform's start until the incident was opened. */
+  readonly alertsBeforeDetection: number;
+  readonly byRule: Partial<Record<RiskRuleName, number>>;
+  readonly firstAlert: AlertMoment | null;
+  /** The first alert the recommended policy halts on: when the monitor would have halted withdrawals. */
+  readonly firstHaltingAlert: AlertMoment | null;
+  /** Accounts of the incident (its ledger: attacked, lost or prevented) and the accounts those alerts named. */
+  readonly attackedAccounts: number;
+  readonly flaggedAccounts: number;
+  readonly flaggedAttacked: number;
+  /** flaggedAttacked / attackedAccounts and / flaggedAccounts, 3 decimals; null when the divisor is 0. */
+  readonly recall: string | null;
+  readonly precision: string | null;
+  /** Had withdrawals halted at the first halting alert: unauthorized withdrawals it would have stopped before settlement. */
+  readonly counterfactual: {
+    readonly haltAt: string;
+    /** Unauthorized withdrawals not settled by then (the historical halt stopped the prevented ones too). */
+    readonly stopped: number;
+    /** Of the settled (lost) ones, those that settled after that instant: losses the alert would have prevented. */
+    readonly lossesPrevented: number;
+    readonly lossesPreventedByAsset: readonly AssetFigure[];
+    readonly lossesPreventedUsd: string;
+  } | null;
+  /** The first MAX_LISTED_ALERTS alerts before detection, in log order. */
+  readonly timeline: readonly AlertItem[];
+}
+
 /** The incident's figures, every one computed from the read models. */
 export interface IncidentReport {
   readonly incidentId: string;
@@ -118,6 +179,7 @@ export interface IncidentReport {
   readonly claims: ClaimsSummary;
   readonly timeline: readonly TimelineItem[];
   readonly haltDuration: HaltDuration | null;
+  readonly risk: RiskSummary;
 }
 
 /** The report with the rows behind it (the finance CSVs), all read from one read store. */
@@ -231,6 +293,8 @@ export async function computeIncidentReport(rs: ReadStore, incidentId: string = 
   const accounts = await all((cursor) => incidentLedger(rs, incidentId, { cursor, limit }));
   const repaid = await all((cursor) => reimbursements(rs, { incidentId, cursor, limit }));
   const claims = await all((cursor) => protectionClaims(rs, { cursor, limit }));
+  const alerts = await all((cursor) => riskAlerts(rs, { cursor, limit }));
+  const unauthorized = (await all((cursor) => unauthorizedWithdrawals(rs, incidentId, cursor))).filter((row) => row.incidentId === incidentId);
   const entryRows = await rs.list<TimelineEntryRow>(INCIDENT_TIMELINE, { filter: { status: TIMELINE_ENTRY }, limit });
   if (entryRows.length === limit) throw new Error(`more than ${limit - 1} platform and incident events: the timeline would be cut short`);
   const entries = entryRows.map((row) => row.doc);
@@ -273,8 +337,103 @@ export async function computeIncidentReport(rs: ReadStore, incidentId: string = 
     claims: summarizeClaims(claims),
     timeline: timelineOf(entries, incidentId, window),
     haltDuration: haltDurationOf(entries, incidentId),
+    risk: riskSummaryOf({ alerts, openedAt: totals.openedAt, accounts, unauthorized, assets }),
   };
   return { report, lossTotals: assets, accounts, reimbursements: repaid, claims };
+}
+
+/** The timeline read model's unauthorized-withdrawal rows of one incident, a page at a time. */
+async function unauthorizedWithdrawals(rs: ReadStore, incidentId: string, cursor: string | undefined): Promise<Page<UnauthorizedWithdrawalRow>> {
+  const rows = await rs.list<UnauthorizedWithdrawalRow>(INCIDENT_TIMELINE, {
+    filter: { incidentId, status: UNAUTHORIZED_WITHDRAWAL },
+    afterKey: cursor,
+    limit: MAX_PAGE_LIMIT + 1,
+  });
+  const more = rows.length > MAX_PAGE_LIMIT;
+  const items = rows.slice(0, MAX_PAGE_LIMIT);
+  return { items: items.map((row) => row.doc), nextCursor: more ? items[items.length - 1]!.key : null };
+}
+
+const ratio = (numerator: number, denominator: number): string | null => {
+  if (denominator === 0) return null;
+  // Per mille, rounded half up, in integers: the same log always prints the same figure.
+  const perMille = Math.floor((numerator * 2000 + denominator) / (2 * denominator));
+  return `${Math.floor(perMille / 1000)}.${String(perMille % 1000).padStart(3, '0')}`;
+};
+
+interface RiskInputs {
+  readonly alerts: readonly RiskAlertRow[];
+  readonly openedAt: string;
+  readonly accounts: readonly IncidentLedgerEntry[];
+  readonly unauthorized: readonly UnauthorizedWithdrawalRow[];
+  readonly assets: readonly LossTotalsRow[];
+}
+
+function riskSummaryOf({ alerts, openedAt, accounts, unauthorized, assets }: RiskInputs): RiskSummary {
+  const policy = RECOMMENDED_AUTO_HALT;
+  const detectionMs = utc(openedAt).toMillis();
+  const before = alerts.filter((alert) => utc(alert.detectedAt).toMillis() <= detectionMs);
+  const item = (alert: RiskAlertRow): AlertItem => ({
+    alertId: alert.alertId,
+    rule: alert.rule,
+    severity: alert.severity,
+    at: alert.detectedAt,
+    summary: alert.summary,
+    accounts: alert.accounts.length,
+    halts: autoHaltApplies(policy, alert.rule, alert.severity),
+  });
+  const moment = (alert: RiskAlertRow | undefined): AlertMoment | null =>
+    alert ? { ...item(alert), minutesBeforeDetection: Math.floor((detectionMs - utc(alert.detectedAt).toMillis()) / 60_000) } : null;
+  const byRule: Partial<Record<RiskRuleName, number>> = {};
+  for (const rule of RISK_RULES) {
+    const count = before.filter((alert) => alert.rule === rule).length;
+    if (count > 0) byRule[rule] = count;
+  }
+  const halting = before.find((alert) => autoHaltApplies(policy, alert.rule, alert.severity));
+  const attacked = new Set(accounts.map((account) => account.accountId));
+  const flagged = new Set(before.flatMap((alert) => alert.accounts));
+  const flaggedAttacked = [...flagged].filter((accountId) => attacked.has(accountId)).length;
+  return {
+    policy,
+    alertsBeforeDetection: before.length,
+    byRule,
+    firstAlert: moment(before[0]),
+    firstHaltingAlert: moment(halting),
+    attackedAccounts: attacked.size,
+    flaggedAccounts: flagged.size,
+    flaggedAttacked,
+    recall: ratio(flaggedAttacked, attacked.size),
+    precision: ratio(flaggedAttacked, flagged.size),
+    counterfactual: halting ? counterfactualOf(halting.detectedAt, accounts, unauthorized, assets) : null,
+    timeline: before.slice(0, MAX_LISTED_ALERTS).map(item),
+  };
+}
+
+/** What a halt at `haltAt` would have stopped: the unauthorized withdrawals that had not settled by then. */
+function counterfactualOf(haltAt: string, accounts: readonly IncidentLedgerEntry[], unauthorized: readonly UnauthorizedWithdrawalRow[], assets: readonly LossTotalsRow[]): NonNullable<RiskSummary['counterfactual']> {
+  const haltMs = utc(haltAt).toMillis();
+  const late = unauthorized.filter((row) => row.settledAt === null || utc(row.settledAt).toMillis() > haltMs);
+  const lateLosses = new Set(late.filter((row) => row.settledAt !== null).map((row) => `${row.accountId}/${row.withdrawalId}`));
+  const sums = new Map<AssetCode, bigint>();
+  for (const account of accounts) {
+    for (const w of account.withdrawals) {
+      if (w.outcome !== 'loss' || !lateLosses.has(`${account.accountId}/${w.withdrawalId}`)) continue;
+      sums.set(w.asset, (sums.get(w.asset) ?? 0n) + toMinor(w.asset, w.amount));
+    }
+  }
+  const byAsset = assets
+    .filter((row) => sums.has(row.asset))
+    .map((row): AssetFigure => {
+      const amount = formatAmount(row.asset, sums.get(row.asset)!);
+      return { asset: row.asset, amount, usd: usdOf(row, amount) };
+    });
+  return {
+    haltAt,
+    stopped: late.length,
+    lossesPrevented: lateLosses.size,
+    lossesPreventedByAsset: byAsset,
+    lossesPreventedUsd: formatUsdCents(byAsset.reduce((sum, f) => sum + parseUsdCents(f.usd), 0n)),
+  };
 }
 
 function orderAssets(rows: readonly LossTotalsRow[]): LossTotalsRow[] {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openSqliteEventStore, type EventStore, type RecordedEvent } from '@app/event-store';
 import { replay } from '@app/projections';
 import { INCIDENT_ID, PUBLISHED, REVOCATION_ID, TIMES } from './facts';
+import { planScenario, VICTIMS_WITH_LOSSES } from './plan';
 import { buildIncidentReport, computeIncidentReport, hashLog, REPORT_PROJECTIONS, type VerifiedIncidentReport } from './report';
 import { runIncidentScenario, ScenarioStoreNotEmptyError, type ScenarioResult } from './scenario';
 
@@ -41,7 +42,7 @@ function expectPublishedFigures(verified: VerifiedIncidentReport): void {
   expect(report.reimbursedUsd).toBe('33812346.00');
   expect(report.netCustomerLoss).toEqual({ ETH: '0', BTC: '0', CRO: '0', SOL: '0', USDC: '0', USDT: '0' });
   expect(report.netCustomerLossUsd).toBe('0.00');
-  expect(report.accountsReimbursedInFull).toBe(483);
+  expect(report.accountsReimbursedInFull).toBe(VICTIMS_WITH_LOSSES);
 }
 
 describe(`the January 2022 incident played through the ledger's handlers (${ACCOUNTS} accounts)`, () => {
@@ -64,13 +65,34 @@ describe(`the January 2022 incident played through the ledger's handlers (${ACCO
     expect(verified.events).toBe(Number(result.headPosition));
   });
 
-  test('most unauthorized withdrawals settled (losses), some were still pending and were prevented', () => {
+  test('in the majority of cases the unauthorized withdrawal was prevented: most affected accounts lost nothing', () => {
     const { total, lost, prevented } = verified.report.unauthorizedWithdrawals;
     expect(lost + prevented).toBe(total);
-    expect(prevented).toBeGreaterThan(0);
-    expect(lost).toBeGreaterThan(prevented);
+    expect(lost).toBeGreaterThan(0);
+    expect(prevented).toBeGreaterThan(lost);
+    const lostNothing = verified.accounts.filter((account) => account.withdrawals.every((w) => w.outcome === 'prevented'));
+    expect(lostNothing).toHaveLength(483 - VICTIMS_WITH_LOSSES);
+    expect(lostNothing.length * 2).toBeGreaterThan(verified.accounts.length);
     expect(verified.report.prevented.length).toBeGreaterThan(0);
     expect(verified.report.attackWindow!.lastRequestedAt < '2022-01-17T00:46:00.000Z').toBe(true);
+  });
+
+  test('the risk monitor, reading the same log, would have halted withdrawals minutes into the attack, flagging every attacked account and no other', () => {
+    const { risk, unauthorizedWithdrawals, attackWindow } = verified.report;
+    const firstAttack = Date.parse(attackWindow!.firstRequestedAt);
+    expect(risk.firstAlert!.at >= attackWindow!.firstRequestedAt).toBe(true);
+    const halting = risk.firstHaltingAlert!;
+    expect(['shared-destination', 'withdrawal-burst', 'fresh-address-wave']).toContain(halting.rule);
+    expect(Date.parse(halting.at) - firstAttack).toBeLessThan(15 * 60_000);
+    expect(halting.minutesBeforeDetection).toBeGreaterThan(120);
+    expect(risk).toMatchObject({ attackedAccounts: 483, flaggedAccounts: 483, flaggedAttacked: 483, recall: '1.000', precision: '1.000' });
+    const c = risk.counterfactual!;
+    expect(c.haltAt).toBe(halting.at);
+    expect(c.stopped).toBeGreaterThan(unauthorizedWithdrawals.prevented);
+    expect(c.stopped).toBeLessThanOrEqual(unauthorizedWithdrawals.total);
+    expect(c.lossesPrevented).toBe(c.stopped - unauthorizedWithdrawals.prevented);
+    expect(BigInt(c.lossesPreventedUsd.replace('.', ''))).toBeLessThanOrEqual(BigInt(verified.report.totalUsd.replace('.', '')));
+    expect(risk.timeline.length).toBe(Math.min(50, risk.alertsBeforeDetection));
   });
 
   test('the halt lasts 16 h 56 min by the ledger (12 h 58 min from the 04:44 announcement; the company said ~14 hours)', () => {
@@ -173,7 +195,7 @@ describe(`the January 2022 incident played through the ledger's handlers (${ACCO
     const { report, lossTotals, accounts, reimbursements, claims } = verified;
     expect(fromReplay).toEqual({ report, lossTotals, accounts, reimbursements, claims });
     expect(accounts).toHaveLength(483);
-    expect(reimbursements.length).toBeGreaterThanOrEqual(483);
+    expect(reimbursements.length).toBeGreaterThanOrEqual(VICTIMS_WITH_LOSSES);
   });
 
   test(
@@ -195,5 +217,52 @@ describe(`the January 2022 incident played through the ledger's handlers (${ACCO
   test('a store that already holds events is refused, and nothing is appended to it', async () => {
     await expect(runIncidentScenario({ seed: SEED, accounts: ACCOUNTS, storePath: storePath() })).rejects.toBeInstanceOf(ScenarioStoreNotEmptyError);
     expect(await withStore(storePath(), (store) => store.headPosition())).toBe(result.headPosition);
+  });
+});
+
+describe(`the same attack against a ledger that requires proof of the second factor from the start (${ACCOUNTS} accounts)`, () => {
+  let dir: string;
+  let result: ScenarioResult;
+  let verified: VerifiedIncidentReport;
+  const storePath = () => join(dir, 'defended.db');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'incident-defended-'));
+    result = await runIncidentScenario({ seed: SEED, accounts: ACCOUNTS, storePath: storePath(), defences: 'on' });
+    verified = await withStore(storePath(), (store) => buildIncidentReport({ store }));
+  }, TIMEOUT_MS);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every attack whitelisting and withdrawal is refused SECOND_FACTOR_REQUIRED, and nothing is lost', () => {
+    const plan = planScenario(SEED, ACCOUNTS);
+    const attack = {
+      whitelistings: plan.victims.reduce((n, victim) => n + victim.whitelist.length, 0),
+      withdrawals: plan.victims.reduce((n, victim) => n + victim.withdrawals.length, 0),
+    };
+    expect(result.defences).toBe('on');
+    expect(result.attackRefused).toEqual(attack);
+    expect(result.refusalsChecked.filter((refusal) => refusal.code === 'SECOND_FACTOR_REQUIRED')).toHaveLength(attack.whitelistings + attack.withdrawals);
+    const report = verified.report;
+    expect(report.affectedAccounts).toBe(0);
+    expect(report.unauthorizedWithdrawals).toEqual({ total: 0, lost: 0, prevented: 0 });
+    expect(report.losses).toEqual([]);
+    expect(report.totalUsd).toBe('0.00');
+    expect(report.reimbursedUsd).toBe('0.00');
+  });
+
+  test('the attackers leave nothing in the log; the customers\' own withdrawals, each with a proof, go through', async () => {
+    const plan = planScenario(SEED, ACCOUNTS);
+    const attackers = new Set(plan.victims.flatMap((victim) => victim.whitelist.map((w) => w.address)));
+    const events = await withStore(storePath(), readAll);
+    const whitelisted = events.filter((event) => event.type === 'AddressWhitelisted');
+    expect(whitelisted.filter((event) => attackers.has((event.data as { address: string }).address))).toEqual([]);
+    // Only the March phishing cases (the customers gave their factor away) are reported; nothing of January.
+    const reported = events.filter((event) => event.type === 'UnauthorizedWithdrawalDetected');
+    expect(reported.filter((event) => (event.data as { incidentId: string }).incidentId === INCIDENT_ID)).toEqual([]);
+    const requested = events.filter((event) => event.type === 'WithdrawalRequested');
+    expect(requested.length).toBeGreaterThan(0);
+    expect(requested.every((event) => (event.data as { secondFactor?: object }).secondFactor !== undefined)).toBe(true);
+    expect(events.some((event) => event.type === 'WithdrawalSettled')).toBe(true);
   });
 });

@@ -30,7 +30,7 @@ import {
   SCENARIO_ASSETS,
   TIMES,
 } from './facts';
-import { DEFAULT_ACCOUNTS, DEFAULT_SEED, planScenario, type AccountPlan, type PlannedClaim, type PlannedWithdrawal, type ScenarioPlan } from './plan';
+import { DEFAULT_ACCOUNTS, DEFAULT_SEED, planScenario, type AccountPlan, type AttackPlan, type PlannedClaim, type PlannedWithdrawal, type ScenarioPlan } from './plan';
 import { Schedule } from './schedule';
 
 /** Customers' and attackers' commands alike reach the ledger through the exchange's backend: the ledger cannot tell them apart. */
@@ -61,6 +61,12 @@ export interface ScenarioOptions {
   readonly onProgress?: (progress: ScenarioProgress) => void;
   /** Stops the scenario between two instants of its timeline (what has been appended stays). */
   readonly signal?: AbortSignal;
+  /**
+   * `off` (the default): January 2022 as it happened, no proof of the second factor until the resumption.
+   * `on`: the same attack against a ledger that requires a proof from the start: customers' authentication service
+   * signs theirs, the attackers have none, so every attack whitelisting and withdrawal is refused and nothing is lost.
+   */
+  readonly defences?: 'off' | 'on';
 }
 
 /** A rule the scenario made the ledger refuse, to show it holds (nothing is appended for these). */
@@ -80,6 +86,9 @@ export interface ScenarioResult {
   readonly refusalsChecked: readonly CheckedRefusal[];
   /** Protection claims whose decision the scenario compared with the plan's expectation. */
   readonly claimsChecked: number;
+  readonly defences: 'off' | 'on';
+  /** With defences on: the attackers' whitelistings and withdrawal requests, every one refused SECOND_FACTOR_REQUIRED. */
+  readonly attackRefused: { readonly whitelistings: number; readonly withdrawals: number };
   readonly elapsedMs: number;
 }
 
@@ -113,7 +122,8 @@ export async function runIncidentScenario(options: ScenarioOptions): Promise<Sce
   try {
     const head = await store.headPosition();
     if (head !== undefined) throw new ScenarioStoreNotEmptyError(head);
-    const run = new ScenarioRun(store, plan, options.onProgress);
+    const defences = options.defences ?? 'off';
+    const run = new ScenarioRun(store, plan, options.onProgress, defences);
     await run.play(options.signal);
     return {
       seed,
@@ -125,6 +135,8 @@ export async function runIncidentScenario(options: ScenarioOptions): Promise<Sce
       headPosition: (await store.headPosition()) ?? 0n,
       refusalsChecked: run.refusals,
       claimsChecked: run.claimsChecked,
+      defences,
+      attackRefused: run.attackRefused,
       elapsedMs: Math.round(performance.now() - startedMs),
     };
   } finally {
@@ -139,6 +151,7 @@ class ScenarioRun {
   eventsAppended = 0;
   claimsChecked = 0;
   readonly refusals: CheckedRefusal[] = [];
+  readonly attackRefused = { whitelistings: 0, withdrawals: 0 };
   private phase = 'start';
   /** The exchange's authentication service in the simulation: its key follows from the seed, so the log does too. */
   private readonly attester: Attester;
@@ -150,7 +163,10 @@ class ScenarioRun {
     private readonly store: EventStore,
     private readonly plan: ScenarioPlan,
     private readonly onProgress: ((progress: ScenarioProgress) => void) | undefined,
+    private readonly defences: 'off' | 'on',
   ) {
+    // With defences on, the platform requires proofs from its first day, as a fresh ledger does.
+    this.secondFactorRequired = defences === 'on';
     this.attester = deterministicAttester(`incident-scenario/${plan.seed}`, 'scenario-attester');
     this.ledger = new Ledger(store, this.clock, { secondFactor: verifierFor(this.attester) });
     this.accountsById = new Map(plan.accounts.map((account) => [account.accountId, account]));
@@ -267,9 +283,11 @@ class ScenarioRun {
     // The platform ran with no hold on new whitelisted addresses before the incident (DESIGN rule 4).
     this.schedule.at(TIMES.platformStart, 'platform', null, 1, () => this.platform('hold-0h', { type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }));
     // Nor did it ask for proof of the second factor per transaction: a fresh ledger requires it, January 2022 did not.
-    this.schedule.at(TIMES.platformStart, 'platform', null, 1, () =>
-      this.platform('second-factor-off', { type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }),
-    );
+    if (this.defences === 'off') {
+      this.schedule.at(TIMES.platformStart, 'platform', null, 1, () =>
+        this.platform('second-factor-off', { type: 'ChangeSecondFactorPolicy', data: { required: false, mfaThresholdUsd: null } }),
+      );
+    }
     for (const account of this.plan.accounts) {
       this.schedule.at(account.openedAt, 'onboarding', account.accountId, 4 + account.deposits.length, () => this.onboard(account), { mayProve: true });
     }
@@ -280,6 +298,10 @@ class ScenarioRun {
       this.schedule.at(TIMES.januaryPrices, 'prices', null, 1, () => this.price({ type: 'RecordPrice', data: { asset, usd } }, '2022-01-16'));
     }
     for (const victim of this.plan.victims) {
+      if (this.defences === 'on') {
+        this.refusedAttack(victim);
+        continue;
+      }
       for (const { asset, address, at } of victim.whitelist) {
         // The bypass added the attacker's address; with no hold it could be used at once.
         this.schedule.at(at, 'attack', victim.accountId, 1, () => this.whitelist(victim.accountId, asset, address, ONBOARDING_TOKEN), {
@@ -290,6 +312,33 @@ class ScenarioRun {
       for (const w of victim.withdrawals) this.withdrawal('attack', w, ONBOARDING_TOKEN);
     }
     for (const w of [...this.plan.inFlightApproved, ...this.plan.inFlightRequested]) this.withdrawal('attack', w, ONBOARDING_TOKEN);
+  }
+
+  /**
+   * Defences on: the attackers send the same whitelistings and withdrawals, through the same backend, with the
+   * customer's valid token id but without a proof (they never had the customer's factor). Each is refused
+   * SECOND_FACTOR_REQUIRED, appends nothing, and the approvals and settlements that followed have nothing to act on.
+   */
+  private refusedAttack(victim: AttackPlan): void {
+    const { accountId } = victim;
+    for (const { asset, address, at } of victim.whitelist) {
+      this.schedule.at(at, 'attack', accountId, 0, async () => {
+        await this.refused('SECOND_FACTOR_REQUIRED', `the attacker whitelists ${address} on ${accountId} without the customer's second factor`, () =>
+          this.account(accountId, `whitelist/${asset}/${address}`, { type: 'WhitelistAddress', data: { asset, address } }),
+        );
+        this.attackRefused.whitelistings += 1;
+      });
+    }
+    for (const w of victim.withdrawals) {
+      const { withdrawalId, asset, address } = w;
+      const amount = formatAmount(asset, w.amountMinor);
+      this.schedule.at(w.requestAt, 'attack', accountId, 0, async () => {
+        await this.refused('SECOND_FACTOR_REQUIRED', `the attacker requests ${withdrawalId} of ${accountId} without the customer's second factor`, () =>
+          this.account(accountId, `${withdrawalId}/request`, { type: 'RequestWithdrawal', data: { withdrawalId, asset, amount, address, twoFactorTokenId: ONBOARDING_TOKEN } }),
+        );
+        this.attackRefused.withdrawals += 1;
+      });
+    }
   }
 
   private async onboard(account: AccountPlan): Promise<void> {
@@ -313,10 +362,17 @@ class ScenarioRun {
     const { plan, schedule } = this;
     schedule.at(TIMES.detection, 'detection', null, 1, () => this.incident(INCIDENT_ID, { type: 'OpenIncident', data: { incidentId: INCIDENT_ID, title: INCIDENT_TITLE } }));
     schedule.at(TIMES.detection, 'detection', null, 1, () =>
-      this.platform('halt', { type: 'HaltWithdrawals', data: { incidentId: INCIDENT_ID, reason: 'risk monitoring: withdrawals approved without the 2FA input of the customer' } }),
+      this.platform('halt', {
+        type: 'HaltWithdrawals',
+        data: {
+          incidentId: INCIDENT_ID,
+          reason: this.defences === 'off' ? 'risk monitoring: withdrawals approved without the 2FA input of the customer' : 'risk monitoring: withdrawal attempts without the 2FA input of the customer (all refused)',
+        },
+      }),
     );
-    schedule.at(TIMES.detection.plus({ minutes: 2 }), 'detection', plan.demo.haltedAccount, 0, () => this.haltedRequest());
-    this.planReports(INCIDENT_ID, plan.victims.map((victim) => victim.withdrawals), TIMES.reportsStart, 10);
+    schedule.at(TIMES.detection.plus({ minutes: 2 }), 'detection', plan.demo.haltedAccount, 0, () => this.haltedRequest(), { mayProve: true });
+    // With defences on, no attack withdrawal exists to report, and there is nothing to pay back.
+    if (this.defences === 'off') this.planReports(INCIDENT_ID, plan.victims.map((victim) => victim.withdrawals), TIMES.reportsStart, 10);
     schedule.at(TIMES.revocation, 'revocation', null, 1, () =>
       this.platform('revoke-all-2fa', { type: 'RevokeAllTwoFactorTokens', data: { revocationId: REVOCATION_ID, incidentId: INCIDENT_ID, reason: 'all users must log in again and re-set 2FA' } }),
     );
@@ -330,16 +386,18 @@ class ScenarioRun {
     }
     this.planReenrolment();
     // Withdrawals come back with the lesson learnt: each one, and each new address, needs proof of the second factor.
-    schedule.at(TIMES.resumption, 'resumption', null, 1, async () => {
-      await this.platform('second-factor-on', { type: 'ChangeSecondFactorPolicy', data: { required: true, mfaThresholdUsd: null } });
-      this.secondFactorRequired = true;
-    });
+    if (this.defences === 'off') {
+      schedule.at(TIMES.resumption, 'resumption', null, 1, async () => {
+        await this.platform('second-factor-on', { type: 'ChangeSecondFactorPolicy', data: { required: true, mfaThresholdUsd: null } });
+        this.secondFactorRequired = true;
+      });
+    }
     schedule.at(TIMES.resumption, 'resumption', null, 1, () =>
       this.platform('resume', { type: 'ResumeWithdrawals', data: { incidentId: INCIDENT_ID, reason: 'Withdrawal services have been restored' } }),
     );
     for (const w of plan.afterResumption) this.withdrawal('resumption', w, REENROLLED_TOKEN);
     schedule.at(TIMES.resumption.plus({ minutes: 23 }), 'resumption', plan.demo.revokedTokenAccount, 0, () => this.revokedTokenRequest());
-    this.planReimbursements();
+    if (this.defences === 'off') this.planReimbursements();
     schedule.at(TIMES.holdPolicy, 'hold policy', null, 1, () => this.platform('hold-24h', { type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 24 } }));
     this.planHoldDemo(plan.demo.holdAccount);
     schedule.at(TIMES.incidentClosed, 'closing', null, 1, () =>
@@ -388,7 +446,7 @@ class ScenarioRun {
 
   /** Finance pays back, per asset, exactly the outstanding loss the ledger holds for the account. */
   private planReimbursements(): void {
-    const victims = this.plan.victims;
+    const victims = this.plan.victims.filter((victim) => victim.outcome === 'loss');
     victims.forEach((victim, i) => {
       const at = TIMES.reimbursementsStart.plus({ minutes: 15 * Math.floor((i * 24) / victims.length) });
       this.schedule.at(at, 'reimbursements', victim.accountId, 1, () => this.reimburseInFull(victim.accountId));
@@ -476,13 +534,16 @@ class ScenarioRun {
         schedule.at(c.antiPhishingAt, 'protection programme', c.accountId, 1, () => this.account(c.accountId, 'anti-phishing-code', { type: 'SetAntiPhishingCode', data: {} }));
       }
     }
-    this.planClaim(plan.januaryClaim);
-    const notEnrolled = plan.demo.notEnrolledVictim;
-    schedule.at(plan.januaryClaim.at.plus({ minutes: 5 }), 'protection programme', notEnrolled, 0, () =>
-      this.refused('PROTECTION_NOT_ENROLLED', `${notEnrolled} claims for its January loss without having enrolled`, () =>
-        this.account(notEnrolled, 'claim-1', { type: 'FileProtectionClaim', data: { claimId: 'claim-1', withdrawalId: 'w-1', ...plan.januaryClaim.declaration } }, CLAIMS_DESK),
-      ),
-    );
+    // With defences on, there is no January loss to claim for.
+    if (this.defences === 'off') {
+      this.planClaim(plan.januaryClaim);
+      const notEnrolled = plan.demo.notEnrolledVictim;
+      schedule.at(plan.januaryClaim.at.plus({ minutes: 5 }), 'protection programme', notEnrolled, 0, () =>
+        this.refused('PROTECTION_NOT_ENROLLED', `${notEnrolled} claims for its January loss without having enrolled`, () =>
+          this.account(notEnrolled, 'claim-1', { type: 'FileProtectionClaim', data: { claimId: 'claim-1', withdrawalId: 'w-1', ...plan.januaryClaim.declaration } }, CLAIMS_DESK),
+        ),
+      );
+    }
     for (const asset of SCENARIO_ASSETS) {
       schedule.at(TIMES.marchPrices, 'prices', null, 1, () => this.price({ type: 'RecordPrice', data: { asset, usd: MARCH_PRICES[asset] } }, '2022-03-01'));
     }
