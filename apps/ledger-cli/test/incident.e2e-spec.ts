@@ -50,6 +50,12 @@ describe('ledger incident (the built dist/apps/ledger-cli)', () => {
       { asset: 'BTC', amount: '443.93', usd: '18613630.00' },
     ]);
     expect(result.reimbursed).toHaveLength(6);
+    // The majority of attacked accounts lost nothing; the risk monitor flags every attacked account before 00:46.
+    expect(result.accountsReimbursedInFull).toBe(193);
+    expect(result.unauthorizedWithdrawals.prevented).toBeGreaterThan(result.unauthorizedWithdrawals.lost);
+    expect(result.risk).toMatchObject({ recall: '1.000', precision: '1.000', attackedAccounts: 483 });
+    expect(result.risk.firstHaltingAlert.at < '2022-01-17T00:46:00.000Z').toBe(true);
+    expect(result.defences).toBeNull();
     expect(Object.keys(result.claims.byReason)).toHaveLength(8);
     expect(result.eventLogSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof result.elapsedMs).toBe('number');
@@ -72,8 +78,14 @@ describe('ledger incident (the built dist/apps/ledger-cli)', () => {
     expect(run.stdout).toMatch(/Elapsed: \d+\.\d s/);
     expect(readdirSync(out).sort()).toEqual(['affected-accounts.csv', 'claims.csv', 'losses.csv', 'reimbursements.csv', 'report.html']);
 
+    expect(run.stdout).toMatch(/Risk monitor .*\n  alerts before the exchange's detection at 2022-01-17 00:46 UTC: \d+/);
+    expect(run.stdout).toMatch(/recall 1\.000 \(483 of 483 attacked accounts flagged\)/);
+    expect(run.stdout).not.toContain('With the defences on');
+
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
+    expect(html).toContain('<h2>Risk monitor</h2>');
+    expect(html).toContain('Risk monitor: first alert');
     expect(html).toContain('Losses per asset');
     expect(html).toContain('aria-label="Incident timeline"');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
@@ -89,6 +101,40 @@ describe('ledger incident (the built dist/apps/ledger-cli)', () => {
     const again = await runCli(['incident', '--accounts', ACCOUNTS, '--store', store, '--json'], env);
     expect(again.code).toBe(2);
     expect(JSON.parse(again.stdout).error.message).toMatch(/already/);
+  }, TIMEOUT_MS);
+
+  it('--defences on replays the attack against a ledger that requires proofs: every attack command refused, nothing lost, both runs side by side', async () => {
+    const out = join(dir, 'defended');
+    const json = await runCli(['incident', '--json', '--accounts', ACCOUNTS, '--defences', 'on'], env);
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    const result = JSON.parse(json.stdout);
+    expect(result.totalUsd).toBe('33812346.00');
+    expect(result.defences).toMatchObject({
+      affectedAccounts: 0,
+      unauthorizedWithdrawals: { total: 0, lost: 0, prevented: 0 },
+      totalUsd: '0.00',
+      reimbursedUsd: '0.00',
+      attackRefused: { whitelistings: expect.any(Number), withdrawals: result.unauthorizedWithdrawals.total },
+    });
+    expect(result.defences.refusals.SECOND_FACTOR_REQUIRED).toBe(result.defences.attackRefused.whitelistings + result.defences.attackRefused.withdrawals);
+    expect(result.defences.eventLogSha256).not.toBe(result.eventLogSha256);
+
+    const text = await runCli(['incident', '--accounts', ACCOUNTS, '--defences', 'on', '--out', out], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('With the defences on');
+    expect(text.stdout).toMatch(/attack withdrawals refused +0 +\d+/);
+    expect(text.stdout).toMatch(/lost, USD +33,812,346\.00 +0\.00/);
+    // Hundreds of refusals are counted by code, not listed one by one.
+    expect(text.stdout).toMatch(/Refusals checked: SECOND_FACTOR_REQUIRED \d+,/);
+    expect(text.stdout.split('\n').length).toBeLessThan(150);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>With the defences on</h2>');
+    expect(html).toContain('Alert timeline');
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+
+    const bad = await runCli(['incident', '--defences', 'maybe'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--defences.*off or on/);
   }, TIMEOUT_MS);
 
   it('refuses a --store that is not a ledger, and out-of-range options, with exit 2', async () => {

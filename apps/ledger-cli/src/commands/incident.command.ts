@@ -7,12 +7,14 @@ import {
   MIN_ACCOUNTS,
   runIncidentScenario,
   type ReportStage,
+  type VerifiedIncidentReport,
 } from '@app/ledger/scenario';
+import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InvalidOptionValueError, UsageError } from '../cli-errors';
 import { writeIncidentFiles } from '../incident/files';
 import { prepareScenarioStore, type ScenarioStore } from '../incident/scenario-store';
-import { incidentJson, incidentText } from '../incident/text-report';
+import { incidentJson, incidentText, type DefendedRun } from '../incident/text-report';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 import { stringOption } from '../options';
 import type { ProgressReporter } from '../progress';
@@ -22,6 +24,7 @@ interface IncidentCommandOptions {
   readonly accounts: number;
   readonly store: ScenarioStore;
   readonly outDir: string | undefined;
+  readonly defences: 'off' | 'on';
 }
 
 function wholeNumber(value: string, min: number, max: number, example: string): number {
@@ -33,9 +36,11 @@ function wholeNumber(value: string, min: number, max: number, example: string): 
 }
 
 /**
- * `ledger incident [--seed N] [--accounts N] [--store PATH] [--out DIR] [--json]` (also `npm run incident`): plays
- * the January 2022 incident through the ledger's real handlers on a fresh SQLite store, then reports its figures
- * from the read models, cross-checked against an in-memory replay, with the SHA-256 of the canonical log.
+ * `ledger incident [--seed N] [--accounts N] [--store PATH] [--out DIR] [--defences on] [--json]` (also `npm run
+ * incident`): plays the January 2022 incident through the ledger's real handlers on a fresh SQLite store, then reports
+ * its figures from the read models, cross-checked against an in-memory replay, with the SHA-256 of the canonical log.
+ * With `--defences on` it plays the same attack again, on a second temporary store, against a ledger that requires
+ * proof of the second factor from the start, and reports both side by side.
  */
 @Command({
   name: 'incident',
@@ -67,6 +72,12 @@ export class IncidentCommand extends LedgerCommand<IncidentCommandOptions> {
     return value;
   }
 
+  @Option({ flags: '--defences <off|on>', description: 'on: also replay the attack against a ledger that requires proofs of the second factor from the start', defaultValue: 'off' })
+  parseDefences(value: string): 'off' | 'on' {
+    if (value !== 'off' && value !== 'on') throw new InvalidOptionValueError(`must be off or on (got ${JSON.stringify(value)})`);
+    return value;
+  }
+
   protected parseOptions(_params: readonly string[], raw: Readonly<Record<string, unknown>>): IncidentCommandOptions {
     // Commander applies the defaults as strings, untouched by the parsers above.
     const seed = typeof raw['seed'] === 'number' ? raw['seed'] : DEFAULT_SEED;
@@ -75,7 +86,8 @@ export class IncidentCommand extends LedgerCommand<IncidentCommandOptions> {
     if (store.temporary) this.temporary = store;
     // The base opens the store named by LEDGER_EVENT_STORE; this command's store is its own, never the server's.
     process.env['LEDGER_EVENT_STORE'] = `sqlite:${store.path}`;
-    return { seed, accounts, store, outDir: stringOption(raw, 'out') };
+    const defences = raw['defences'] === 'on' ? 'on' : 'off';
+    return { seed, accounts, store, outDir: stringOption(raw, 'out'), defences };
   }
 
   /** Removes the temporary store once the base has closed it. */
@@ -93,12 +105,27 @@ export class IncidentCommand extends LedgerCommand<IncidentCommandOptions> {
       throw new UsageError(`--store ${options.store.path} already holds events (up to position ${head}); the scenario needs a new or empty store`);
     }
     const startedMs = performance.now();
-    const scenarioProgress = context.progress('incident scenario');
-    const scenario = await runIncidentScenario({
+    const scenario = await this.play(context, options, context.store, 'off');
+    const scenarioMs = performance.now() - startedMs;
+    const report = await this.report(context, context.store, options.store.readStorePath, '');
+    const reportedMs = performance.now();
+    const defended = options.defences === 'on' ? await this.defended(context, options) : undefined;
+    const files = options.outDir === undefined ? [] : await writeIncidentFiles(options.outDir, report, defended?.report);
+    const elapsedMs = Math.round(performance.now() - startedMs);
+    const timings = { scenarioMs: Math.round(scenarioMs), reportMs: Math.round(reportedMs - startedMs - scenarioMs) };
+    const run = { scenario, report, store: options.store, files, elapsedMs, timings, defended };
+    await context.printResult({ json: incidentJson(run), text: incidentText(run) });
+    return ExitCode.OK;
+  }
+
+  private async play(context: CommandContext, options: IncidentCommandOptions, store: EventStore, defences: 'off' | 'on') {
+    const scenarioProgress = context.progress(defences === 'on' ? 'incident scenario, defences on' : 'incident scenario');
+    return runIncidentScenario({
       seed: options.seed,
       accounts: options.accounts,
-      store: context.store,
+      store,
       signal: context.signal,
+      defences,
       onProgress: (progress) => scenarioProgress.update(progress.eventsAppended, progress.estimatedEvents),
     })
       .then((result) => {
@@ -107,32 +134,49 @@ export class IncidentCommand extends LedgerCommand<IncidentCommandOptions> {
         return result;
       })
       .finally(() => scenarioProgress.finish());
-    const scenarioMs = performance.now() - startedMs;
-    const stages = new StageProgress(context);
-    const report = await buildIncidentReport({
-      store: context.store,
-      readStorePath: options.store.readStorePath,
+  }
+
+  private async report(context: CommandContext, store: EventStore, readStorePath: string, label: string): Promise<VerifiedIncidentReport> {
+    const stages = new StageProgress(context, label);
+    return buildIncidentReport({
+      store,
+      readStorePath,
       signal: context.signal,
       onProgress: (stage, done, total) => stages.update(stage, done, total),
     }).finally(() => stages.finish());
-    const files = options.outDir === undefined ? [] : await writeIncidentFiles(options.outDir, report);
-    const elapsedMs = Math.round(performance.now() - startedMs);
-    const timings = { scenarioMs: Math.round(scenarioMs), reportMs: elapsedMs - Math.round(scenarioMs) };
-    const run = { scenario, report, store: options.store, files, elapsedMs, timings };
-    await context.printResult({ json: incidentJson(run), text: incidentText(run) });
-    return ExitCode.OK;
+  }
+
+  /** The same seed and attack on a second, temporary store, with proofs required from the start. */
+  private async defended(context: CommandContext, options: IncidentCommandOptions): Promise<DefendedRun> {
+    const startedMs = performance.now();
+    const place = prepareScenarioStore(undefined);
+    try {
+      const store = openSqliteEventStore({ path: place.path });
+      try {
+        const scenario = await this.play(context, options, store, 'on');
+        const report = await this.report(context, store, place.readStorePath, ', defences on');
+        return { scenario, report, elapsedMs: Math.round(performance.now() - startedMs) };
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(place.folder, { recursive: true, force: true });
+    }
   }
 }
 
 /** One progress display per stage of the report (read models, replay, log hash). */
 class StageProgress {
   private current: { stage: ReportStage; reporter: ProgressReporter } | undefined;
-  constructor(private readonly context: CommandContext) {}
+  constructor(
+    private readonly context: CommandContext,
+    private readonly label: string,
+  ) {}
 
   update(stage: ReportStage, done: number, total: number): void {
     if (this.current?.stage !== stage) {
       this.current?.reporter.finish();
-      this.current = { stage, reporter: this.context.progress(`incident ${stage}`) };
+      this.current = { stage, reporter: this.context.progress(`incident ${stage}${this.label}`) };
     }
     this.current.reporter.update(done, total);
   }

@@ -95,7 +95,8 @@ async function writeWhole(path: string, text: string): Promise<void> {
 }
 
 /** --out DIR: the finance CSVs and report.html. Returns the paths written. */
-export async function writeIncidentFiles(dir: string, report: VerifiedIncidentReport): Promise<string[]> {
+/** With `defended` (--defences on), report.html shows the defended run beside the historical one. */
+export async function writeIncidentFiles(dir: string, report: VerifiedIncidentReport, defended?: VerifiedIncidentReport): Promise<string[]> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
@@ -106,7 +107,7 @@ export async function writeIncidentFiles(dir: string, report: VerifiedIncidentRe
     ['reimbursements.csv', reimbursementsCsv(report.reimbursements)],
     ['affected-accounts.csv', affectedAccountsCsv(report)],
     ['claims.csv', claimsCsv(report)],
-    ['report.html', incidentHtml(report)],
+    ['report.html', incidentHtml(report, defended)],
   ];
   const written: string[] = [];
   for (const [name, text] of files) {

@@ -1,4 +1,4 @@
-import type { IncidentReport, TimelineItem, VerifiedIncidentReport } from '@app/ledger/scenario';
+import { easternOf, type IncidentReport, type TimelineItem, type VerifiedIncidentReport } from '@app/ledger/scenario';
 import { DateTime } from 'luxon';
 import { grouped } from './text-report';
 
@@ -56,7 +56,7 @@ const instant = (iso: string): DateTime => DateTime.fromISO(iso, { zone: 'utc' }
 export function timelineSvg(report: IncidentReport): string {
   const first = instant(report.attackWindow?.firstRequestedAt ?? report.openedAt).minus({ hours: 1 }).startOf('hour');
   // Date-only public milestones would show a time nobody reported; they stay in the table below the chart.
-  const near = report.timeline.filter((item) => !item.dateOnly && instant(item.at) >= first && instant(item.at) <= instant(report.openedAt).plus({ hours: 48 }));
+  const near = withRiskMarks(report).filter((item) => !item.dateOnly && instant(item.at) >= first && instant(item.at) <= instant(report.openedAt).plus({ hours: 48 }));
   const last = instant(near[near.length - 1]?.at ?? report.openedAt).plus({ hours: 2 }).startOf('hour');
   // Room at both ends for the tick labels, which are centred on their tick.
   const left = 50;
@@ -91,6 +91,18 @@ export function timelineSvg(report: IncidentReport): string {
     ...marks.map((mark) => mark(axisY)),
     '</svg>',
   ].join('\n');
+}
+
+/** The timeline's items with the risk monitor's two moments: its first alert and the alert it would have halted on. */
+function withRiskMarks(report: IncidentReport): TimelineItem[] {
+  const { firstAlert, firstHaltingAlert } = report.risk;
+  const mark = (at: string, event: string): TimelineItem => ({ at, eastern: easternOf(at), event, source: 'ledger', dateOnly: false });
+  const marks: TimelineItem[] = [];
+  if (firstAlert) marks.push(mark(firstAlert.at, `Risk monitor: first alert (${firstAlert.rule})`));
+  if (firstHaltingAlert && firstHaltingAlert.alertId !== firstAlert?.alertId) marks.push(mark(firstHaltingAlert.at, `Risk monitor would halt (${firstHaltingAlert.rule})`));
+  else if (firstHaltingAlert) marks[0] = mark(firstHaltingAlert.at, `Risk monitor: first alert, would halt (${firstHaltingAlert.rule})`);
+  const at = (item: TimelineItem) => instant(item.at).toMillis();
+  return [...report.timeline, ...marks].sort((a, b) => at(a) - at(b));
 }
 
 /** One marker per event, its label on the first lane where it overlaps no other label. */
@@ -152,10 +164,57 @@ function sections(report: VerifiedIncidentReport): string[] {
     htmlTable(['UTC', 'US Eastern', 'event', 'source'], r.timeline.map((item) => [item.at, item.eastern, item.event, item.source])),
     `<h2>Protection claims</h2><p>${r.claims.filed} filed, ${r.claims.approved} approved (${r.claims.capped} capped), ${r.claims.denied} denied; payout ${usd(r.claims.payoutUsd)}.</p>`,
     htmlTable(['denial reason', 'claims'], reasons, [false, true]),
+    riskHtml(r),
   ];
 }
 
-export function incidentHtml(report: VerifiedIncidentReport): string {
+function riskHtml(r: IncidentReport, heading = '<h2>Risk monitor</h2>', level: 'h3' | 'h4' = 'h3'): string {
+  const risk = r.risk;
+  const byRule = Object.entries(risk.byRule).map(([rule, count]) => [rule, String(count)]);
+  const alerts = risk.timeline.map((alert) => [alert.at, alert.rule, alert.severity, alert.halts ? 'yes' : '', String(alert.accounts), alert.summary]);
+  const halting = risk.firstHaltingAlert;
+  const c = risk.counterfactual;
+  const counterfactual =
+    c && risk.attackedAccounts > 0
+      ? ` A halt at that alert would have stopped <b>${c.stopped}</b> unauthorized withdrawals before settlement, ${c.lossesPrevented} of which settled in fact: <b>${usd(c.lossesPreventedUsd)}</b> of losses.`
+      : '';
+  return [
+    heading,
+    `<p>The ledger's own rules over its log, halting on ${escapeHtml(risk.policy.rules.join(', '))} at ${escapeHtml(risk.policy.minSeverity)} severity or above. ` +
+      `<b>${risk.alertsBeforeDetection}</b> alerts before the exchange's detection at ${escapeHtml(r.openedAt)}` +
+      (risk.firstAlert ? `; the first at ${escapeHtml(risk.firstAlert.at)}, ${risk.firstAlert.minutesBeforeDetection} minutes earlier` : '') +
+      (halting ? `; it would have halted withdrawals at <b>${escapeHtml(halting.at)}</b> (${escapeHtml(halting.rule)}).` : '; no alert the policy halts on.') +
+      ` Recall ${escapeHtml(risk.recall ?? 'n/a')} (${risk.flaggedAttacked} of ${risk.attackedAccounts} attacked accounts flagged), precision ${escapeHtml(risk.precision ?? 'n/a')} (${risk.flaggedAttacked} of ${risk.flaggedAccounts} flagged accounts attacked).${counterfactual}</p>`,
+    htmlTable(['rule', 'alerts'], byRule, [false, true]),
+    `<${level}>Alert timeline${risk.alertsBeforeDetection > risk.timeline.length ? ` (the first ${risk.timeline.length} of ${risk.alertsBeforeDetection})` : ''}</${level}>`,
+    htmlTable(['detected (UTC)', 'rule', 'severity', 'halts', 'accounts', 'summary'], alerts, [false, false, false, false, true, false]),
+  ].join('\n');
+}
+
+/** The historical run beside the defended one (--defences on). */
+function defencesHtml(historical: VerifiedIncidentReport, defended: VerifiedIncidentReport): string {
+  const [h, d] = [historical.report, defended.report];
+  const halting = (r: IncidentReport) => (r.risk.firstHaltingAlert ? `${r.risk.firstHaltingAlert.at} (${r.risk.firstHaltingAlert.rule})` : 'none');
+  const rows = [
+    ['affected accounts', String(h.affectedAccounts), String(d.affectedAccounts)],
+    ['unauthorized withdrawals', String(h.unauthorizedWithdrawals.total), String(d.unauthorizedWithdrawals.total)],
+    ['settled (lost)', String(h.unauthorizedWithdrawals.lost), String(d.unauthorizedWithdrawals.lost)],
+    ['lost', usd(h.totalUsd), usd(d.totalUsd)],
+    ['reimbursed', usd(h.reimbursedUsd), usd(d.reimbursedUsd)],
+    ['risk alerts before detection', String(h.risk.alertsBeforeDetection), String(d.risk.alertsBeforeDetection)],
+    ['first halting alert', halting(h), halting(d)],
+    ['events', String(historical.events), String(defended.events)],
+    ['event log SHA-256', historical.eventLogSha256, defended.eventLogSha256],
+  ];
+  return [
+    `<h2>With the defences on</h2>`,
+    `<p>The same seed and attack against a ledger that requires proof of the second factor from the start. The attackers had the customers' token ids but not their factor: every whitelisting and withdrawal they sent was refused (SECOND_FACTOR_REQUIRED) and appended nothing.</p>`,
+    htmlTable(['', 'historical', 'defences on'], rows, [false, true, true]),
+    riskHtml(d, '<h3>Risk monitor, defences on</h3>', 'h4'),
+  ].join('\n');
+}
+
+export function incidentHtml(report: VerifiedIncidentReport, defended?: VerifiedIncidentReport): string {
   const r = report.report;
   const title = `The January 2022 incident: ${r.title}`;
   return `<!DOCTYPE html>
@@ -176,6 +235,7 @@ code { word-break: break-all; }
 <h1>${escapeHtml(title)}</h1>
 <p><b>${r.affectedAccounts}</b> accounts affected; lost <b>${usd(r.totalUsd)}</b>; reimbursed <b>${usd(r.reimbursedUsd)}</b>; net customer loss <b>${usd(r.netCustomerLossUsd)}</b>.</p>
 ${sections(report).join('\n')}
+${defended === undefined ? '' : defencesHtml(report, defended)}
 <h2>Provenance</h2>
 <p>Computed from the ledger's read models and checked against an in-memory replay (they agree). ${report.events} events; SHA-256 of the canonical JSONL export of the log: <code>${report.eventLogSha256}</code>.</p>
 </body>
