@@ -1,5 +1,5 @@
 import type { Actor } from '@app/ledger';
-import { freshCommand, generateAttester, signProof, type Attester, type Ledger } from '@app/ledger';
+import { freshCommand, generateAttester, signProof, verifierFor, type Attester, type Ledger } from '@app/ledger';
 
 /** The bench workload (issue: 500 accounts funded, 10,000 withdrawal requests, round-robin). */
 export interface WorkloadSize {
@@ -129,4 +129,24 @@ export async function concurrentPhase(ledger: Ledger, size: WorkloadSize, onDone
   const startedMs = performance.now();
   const refused = await runPool(size.withdrawals, size.inFlight, (i) => requestWithdrawal(ledger, i % size.accounts, `par-${i}`, proofs[i]!), onDone);
   return phase(size.withdrawals, refused, startedMs);
+}
+
+export interface VerificationResult {
+  readonly proofs: number;
+  readonly seconds: number;
+  /** Wall time per proof: what verification adds to each withdrawal or whitelisting. */
+  readonly microsPerProof: number;
+}
+
+/**
+ * The proof check alone, as the command handler runs it once per command (the header's kid and alg, one Ed25519
+ * verification through jose, the audience, the claims parsed), one proof after another on the bench's own proofs.
+ */
+export async function verificationPhase(size: WorkloadSize): Promise<VerificationResult> {
+  const proofs = await presignWithdrawals(size, 'verify');
+  const verifier = verifierFor(BENCH_ATTESTER);
+  const startedMs = performance.now();
+  for (const proof of proofs) await verifier.verify(proof);
+  const seconds = (performance.now() - startedMs) / 1_000;
+  return { proofs: proofs.length, seconds, microsPerProof: Math.round((seconds * 1_000_000) / proofs.length) };
 }

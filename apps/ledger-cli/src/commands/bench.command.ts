@@ -11,7 +11,7 @@ import { runHttpBench } from '../bench/http';
 import { replayInChild } from '../bench/replay';
 import { benchJson, benchText, type BenchRun } from '../bench/report';
 import { writeSyntheticLog } from '../bench/synthetic-log';
-import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, WORKLOAD } from '../bench/workload';
+import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, verificationPhase, WORKLOAD } from '../bench/workload';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 
 interface BenchCommandOptions {
@@ -94,6 +94,9 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       if (result.refused > 0) throw new Error(`bench: ${result.refused} of the ${result.commands} ${name} withdrawal requests were refused`);
     }
 
+    const verification = await verificationPhase(WORKLOAD);
+    context.signal.throwIfAborted();
+
     const replayWorkload = await replayInChild(join(options.folder, 'ledger.db'), join(options.folder, 'read-models.db'), context.signal);
 
     // Emmett decides about 300 commands/s here: with --quick it gets fewer requests per phase (its rate, not its
@@ -151,6 +154,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       emmettLogLines: emmettLog.lines,
       sequential,
       concurrent,
+      verification,
       replayWorkload,
       replayLarge,
       elapsedSeconds: (performance.now() - startedMs) / 1_000,
