@@ -4,12 +4,19 @@ import { Client } from 'pg';
 
 // One SWC transform for every project: type checking is `npm run typecheck`, which `npm test` runs first.
 const swcConfig = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
-const transform: Config['transform'] = { '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }] };
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }],
+  // ESM-only dependencies (content-disposition 1+, under @fastify/static, which Swagger UI's assets need): Node
+  // loads them with require(esm), Jest's module loader does not, so they are compiled to CommonJS for the tests.
+  '/node_modules/.+\\.js$': ['@swc/jest', { ...swcConfig, swcrc: false }],
+};
+/** Everything in node_modules runs as published, except the ESM-only packages above. */
+const transformIgnorePatterns = ['/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)'];
 const moduleNameMapper = {
   '^@app/(domain|event-store|ledger|projections)$': '<rootDir>/libs/$1/src',
   '^@app/(domain|event-store|ledger|projections)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' as const };
+const common = { rootDir: __dirname, transform, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node' as const };
 
 /** The HTTP suites that do not start their own server processes run a second time on PostgreSQL. */
 const HTTP_SUITES = ['walkthrough', 'validation', 'rules', 'access', 'reads', 'hardening', 'second-factor', 'risk'].map((name) => `<rootDir>/apps/ledger-api/test/${name}.e2e-spec.ts`);

@@ -1,18 +1,17 @@
 import 'reflect-metadata';
+import helmet from '@fastify/helmet';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig } from '@app/ledger';
-import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
-import { assertNoDuplicateKeys, hasBody, isJsonMediaType, RefusedBodyError } from './http/json-body';
-import { accessLogMiddleware, requestIdMiddleware, RequestAwareLogger } from './http/request-context';
+import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/json-body';
+import { accessLog, assignRequestId, RequestAwareLogger } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 
-/** A command body is a handful of short fields; 64 KiB leaves ample room and bounds a hostile request. */
-export const BODY_LIMIT_BYTES = 64 * 1024;
+export { BODY_LIMIT_BYTES } from './http/json-body';
 
 export interface CreateAppOptions {
   readonly clock?: Clock;
@@ -22,67 +21,65 @@ export interface CreateAppOptions {
   readonly onKeysGenerated?: (keys: readonly GeneratedKey[]) => void;
 }
 
-/** A JSON API never serves a page: forbid everything a browser could load or frame from it. */
-function apiSecurityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-  res.setHeader('Cache-Control', 'no-store');
-  next();
-}
+/** The API's own routes (as Express mounted them: the prefix, any case, then nothing, a slash or a query). */
+const API_PATH = /^\/(v1|health)(\/|\?|$)/i;
 
 /**
- * Every body is JSON, on every route: a body of another type (a form, plain text) is refused with 415 before anything
- * reads it, rather than left unparsed and the route acting as if no body had been sent.
+ * The edge, as Fastify hooks: a request id on every answer (and in every log line of the request), the API routes'
+ * own page policy, bodies that are JSON or nothing (415 before anything reads them), one access-log line per answer.
  */
-function jsonBodiesOnly(req: Request, res: Response, next: NextFunction): void {
-  if (!hasBody(req.headers) || isJsonMediaType(req.headers['content-type'])) return next();
-  const reason = 'must be application/json: the API reads no other body';
-  res.status(415).json({
-    statusCode: 415,
-    error: 'Unsupported Media Type',
-    message: 'request bodies must be JSON: send Content-Type: application/json',
-    errors: [{ field: 'Content-Type', reasons: [reason] }],
+function installEdge(fastify: FastifyInstance, accessLogOn: boolean): void {
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    // A JSON API never serves a page: forbid everything a browser could load or frame from it.
+    if (API_PATH.test(request.url)) {
+      reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+      reply.header('Cache-Control', 'no-store');
+    }
+    const refusal = unsupportedMediaType(request.headers);
+    if (refusal) {
+      assignRequestId(request, reply, () => void reply.status(415).send(refusal));
+      return;
+    }
+    assignRequestId(request, reply, done);
+  });
+  if (accessLogOn) fastify.addHook('onResponse', accessLog);
+  // The only body parser: JSON, within the limit, no field named twice, an object or an array at the top.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 }
 
-/** Turns a body-parser failure (malformed JSON, too large, bad charset) into the ledger's JSON error shape. */
-function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (error instanceof RefusedBodyError) {
-    const errors = [{ field: error.field, reasons: [error.reason] }];
-    res.status(error.status).json({ statusCode: error.status, error: 'Bad Request', message: 'validation failed', errors });
-    return;
-  }
-  const failure = error as { status?: number; type?: string } | undefined;
-  if (!failure || typeof failure.status !== 'number') return next(error);
-  if (failure.type === 'entity.too.large') {
-    res.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `request body must be at most ${BODY_LIMIT_BYTES} bytes` });
-    return;
-  }
-  const message = failure.type === 'entity.parse.failed' ? 'request body must be a JSON object' : 'request body could not be read';
-  res.status(400).json({ statusCode: 400, error: 'Bad Request', message, errors: [{ field: 'body', reasons: [message] }] });
-}
-
 /** Builds the HTTP application (also used by the end-to-end tests, so they test what production runs). */
-export async function createApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+export async function createApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const { ring, generated } = await loadOrCreateKeyRing(config.apiKeys, config.dataDir);
   if (generated.length > 0) options.onKeysGenerated?.(generated);
   const logLevels = options.logLevels ?? ['log', 'warn', 'error'];
   const logger: LoggerService | false = logLevels === false ? false : new RequestAwareLogger({ logLevels });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, { clock: options.clock, keyRing: ring }), {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // The ledger logs through Nest (the access log below); Fastify's own logger stays off.
+    logger: false,
+    // Behind a proxy, configure trust there; the client address is the socket's.
+    trustProxy: false,
+    // Routes match as they did on Express: a trailing slash (which the idempotency hash drops too) and the letter case
+    // of the fixed segments make no difference; ids in the path keep their case.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 256 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock, keyRing: ring }), adapter, {
     bodyParser: false,
     logger,
     // CORS stays closed (no headers at all) unless origins are configured.
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], methods: ['GET', 'POST'] } : false,
   });
-  app.use(requestIdMiddleware);
-  if (logLevels !== false && logLevels.includes('log')) app.use(accessLogMiddleware);
-  // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header below.
-  app.use(helmet({ contentSecurityPolicy: false }));
-  app.use(['/v1', '/health'], apiSecurityHeaders);
-  app.use(jsonBodiesOnly);
-  // Checked on the raw bytes, before JSON.parse keeps the last of two equal keys.
-  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: true, verify: (_req: unknown, _res: unknown, raw: Buffer) => assertNoDuplicateKeys(raw) });
-  app.use(bodyParserErrors);
-  app.disable('x-powered-by');
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header.
+  await app.register(helmet as never, { contentSecurityPolicy: false, global: true });
+  installEdge(fastify, logLevels !== false && logLevels.includes('log'));
   app.setGlobalPrefix('v1', { exclude: ['health'] });
   app.useGlobalPipes(new LedgerValidationPipe());
   const document = SwaggerModule.createDocument(

@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Ledger, type AccountRequest, type CommandMetadata } from '@app/ledger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import {
   AddressDto,
   DepositDto,
@@ -39,28 +39,28 @@ import { Roles } from '../http/roles.decorator';
 export class AccountsController {
   constructor(private readonly ledger: Ledger) {}
 
-  private send(accountId: string, command: AccountRequest, meta: CommandMetadata, res: Response): Promise<CommandResponse> {
+  private send(accountId: string, command: AccountRequest, meta: CommandMetadata, res: FastifyReply): Promise<CommandResponse> {
     return this.ledger.executeAccount(accountId, command, meta).then((result) => respond(result, res));
   }
 
   @Post()
   @Roles('service')
   @ApiOperation({ summary: 'Open an account' })
-  open(@Body() dto: OpenAccountDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  open(@Body() dto: OpenAccountDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(dto.accountId, { type: 'OpenAccount', data: { accountId: dto.accountId } }, meta, res);
   }
 
   @Post(':id/deposits')
   @Roles('service')
   @ApiOperation({ summary: 'Record a deposit' })
-  deposit(@Param('id', IdParamPipe) id: string, @Body() dto: DepositDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  deposit(@Param('id', IdParamPipe) id: string, @Body() dto: DepositDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'DepositFunds', data: { depositId: dto.depositId, asset: dto.asset, amount: dto.amount } }, meta, res);
   }
 
   @Post(':id/two-factor-tokens')
   @Roles('service')
   @ApiOperation({ summary: 'Enrol a second-factor token' })
-  enrol(@Param('id', IdParamPipe) id: string, @Body() dto: EnrolTwoFactorDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  enrol(@Param('id', IdParamPipe) id: string, @Body() dto: EnrolTwoFactorDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'EnrolTwoFactor', data: { tokenId: dto.tokenId, method: dto.method } }, meta, res);
   }
 
@@ -72,7 +72,7 @@ export class AccountsController {
     @Param('tokenId', IdParamPipe) tokenId: string,
     @Body() dto: ReasonDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(id, { type: 'RevokeTwoFactorToken', data: { tokenId, reason: dto.reason } }, meta, res);
   }
@@ -80,14 +80,14 @@ export class AccountsController {
   @Post(':id/whitelisted-addresses')
   @Roles('service')
   @ApiOperation({ summary: 'Whitelist a withdrawal address (withdrawable after the hold in force now)' })
-  whitelist(@Param('id', IdParamPipe) id: string, @Body() dto: WhitelistAddressDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  whitelist(@Param('id', IdParamPipe) id: string, @Body() dto: WhitelistAddressDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'WhitelistAddress', data: { asset: dto.asset, address: dto.address, secondFactor: dto.secondFactor } }, meta, res);
   }
 
   @Post(':id/whitelisted-addresses/remove')
   @Roles('service')
   @ApiOperation({ summary: 'Remove a whitelisted address' })
-  removeAddress(@Param('id', IdParamPipe) id: string, @Body() dto: AddressDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  removeAddress(@Param('id', IdParamPipe) id: string, @Body() dto: AddressDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'RemoveAddress', data: { asset: dto.asset, address: dto.address } }, meta, res);
   }
 
@@ -98,7 +98,7 @@ export class AccountsController {
     @Param('id', IdParamPipe) id: string,
     @Body() dto: RequestWithdrawalDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const { withdrawalId, asset, amount, address, twoFactorTokenId, secondFactor } = dto;
     return this.send(id, { type: 'RequestWithdrawal', data: { withdrawalId, asset, amount, address, twoFactorTokenId, secondFactor } }, meta, res);
@@ -112,7 +112,7 @@ export class AccountsController {
     @Param('wid', IdParamPipe) withdrawalId: string,
     @Body() _dto: EmptyDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(id, { type: 'ApproveWithdrawal', data: { withdrawalId } }, meta, res);
   }
@@ -125,7 +125,7 @@ export class AccountsController {
     @Param('wid', IdParamPipe) withdrawalId: string,
     @Body() dto: SettleWithdrawalDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(id, { type: 'SettleWithdrawal', data: { withdrawalId, txHash: dto.txHash } }, meta, res);
   }
@@ -138,7 +138,7 @@ export class AccountsController {
     @Param('wid', IdParamPipe) withdrawalId: string,
     @Body() dto: ReasonDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(id, { type: 'RejectWithdrawal', data: { withdrawalId, reason: dto.reason } }, meta, res);
   }
@@ -151,7 +151,7 @@ export class AccountsController {
     @Param('wid', IdParamPipe) withdrawalId: string,
     @Body() dto: ReasonDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(id, { type: 'CancelWithdrawal', data: { withdrawalId, reason: dto.reason } }, meta, res);
   }
@@ -164,7 +164,7 @@ export class AccountsController {
     @Param('wid', IdParamPipe) withdrawalId: string,
     @Body() dto: ReportUnauthorizedDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.send(id, { type: 'ReportUnauthorizedWithdrawal', data: { withdrawalId, incidentId: dto.incidentId } }, meta, res);
   }
@@ -172,7 +172,7 @@ export class AccountsController {
   @Post(':id/reimbursements')
   @Roles('admin')
   @ApiOperation({ summary: "Reimburse an incident loss (never beyond the account's loss in that asset)" })
-  reimburse(@Param('id', IdParamPipe) id: string, @Body() dto: ReimburseDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  reimburse(@Param('id', IdParamPipe) id: string, @Body() dto: ReimburseDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const { reimbursementId, incidentId, asset, amount } = dto;
     return this.send(id, { type: 'Reimburse', data: { reimbursementId, incidentId, asset, amount } }, meta, res);
   }
@@ -180,28 +180,28 @@ export class AccountsController {
   @Post(':id/anti-phishing-code')
   @Roles('service')
   @ApiOperation({ summary: 'Record that the customer set an anti-phishing code (the code itself is never stored)' })
-  antiPhishing(@Param('id', IdParamPipe) id: string, @Body() _dto: EmptyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  antiPhishing(@Param('id', IdParamPipe) id: string, @Body() _dto: EmptyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'SetAntiPhishingCode', data: {} }, meta, res);
   }
 
   @Post(':id/mfa')
   @Roles('service')
   @ApiOperation({ summary: 'Enable or disable MFA for transaction types' })
-  mfa(@Param('id', IdParamPipe) id: string, @Body() dto: SetMfaDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  mfa(@Param('id', IdParamPipe) id: string, @Body() dto: SetMfaDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'SetMfa', data: { enabled: dto.enabled, transactionTypes: dto.transactionTypes } }, meta, res);
   }
 
   @Post(':id/protection/enrol')
   @Roles('service')
   @ApiOperation({ summary: 'Enrol the account in the account protection programme' })
-  enrolProtection(@Param('id', IdParamPipe) id: string, @Body() _dto: EmptyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  enrolProtection(@Param('id', IdParamPipe) id: string, @Body() _dto: EmptyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return this.send(id, { type: 'EnrolInProtectionProgramme', data: {} }, meta, res);
   }
 
   @Post(':id/protection/claims')
   @Roles('service')
   @ApiOperation({ summary: 'File a protection programme claim; decided at once (approved with a capped payout, or denied with every reason)' })
-  fileClaim(@Param('id', IdParamPipe) id: string, @Body() dto: FileProtectionClaimDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  fileClaim(@Param('id', IdParamPipe) id: string, @Body() dto: FileProtectionClaimDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const { claimId, withdrawalId, policeReportReference, policeReportCopyProvided, questionnaireCompleted, deviceJailbroken } = dto;
     const data = { claimId, withdrawalId, policeReportReference, policeReportCopyProvided, questionnaireCompleted, deviceJailbroken };
     return this.send(id, { type: 'FileProtectionClaim', data }, meta, res);

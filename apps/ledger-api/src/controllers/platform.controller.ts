@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, Logger, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Ledger, TwoFactorRevocationJob, type CommandMetadata } from '@app/ledger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CloseIncidentDto, HaltWithdrawalsDto, OpenIncidentDto, RecordPriceDto, RevokeAllTwoFactorDto, SecondFactorPolicyDto, WithdrawalPolicyDto } from '../dto/platform.dto';
 import { CommandMeta } from '../http/command-metadata.decorator';
 import { CommandResponse, respond } from '../http/command-response';
@@ -28,7 +28,7 @@ export class PlatformController {
   @Post('platform/withdrawals/halt')
   @Roles('admin')
   @ApiOperation({ summary: 'Halt all withdrawals' })
-  async halt(@Body() dto: HaltWithdrawalsDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async halt(@Body() dto: HaltWithdrawalsDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const result = await this.ledger.executePlatform({ type: 'HaltWithdrawals', data: { incidentId: dto.incidentId ?? null, reason: dto.reason } }, meta);
     return respond(result, res);
   }
@@ -36,7 +36,7 @@ export class PlatformController {
   @Post('platform/withdrawals/resume')
   @Roles('admin')
   @ApiOperation({ summary: 'Resume withdrawals' })
-  async resume(@Body() dto: HaltWithdrawalsDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async resume(@Body() dto: HaltWithdrawalsDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const result = await this.ledger.executePlatform({ type: 'ResumeWithdrawals', data: { incidentId: dto.incidentId ?? null, reason: dto.reason } }, meta);
     return respond(result, res);
   }
@@ -47,7 +47,7 @@ export class PlatformController {
     summary: 'Revoke every second-factor token on the platform',
     description: 'Appends AllTwoFactorTokensRevoked, then a background job appends TwoFactorTokenRevoked on every account that held a live token; it resumes after a restart.',
   })
-  async revokeAll(@Body() dto: RevokeAllTwoFactorDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async revokeAll(@Body() dto: RevokeAllTwoFactorDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const revocationId = dto.revocationId ?? `rev-${randomUUID()}`;
     const data = { revocationId, incidentId: dto.incidentId, reason: dto.reason };
     const result = await this.ledger.executePlatform({ type: 'RevokeAllTwoFactorTokens', data }, meta);
@@ -61,7 +61,7 @@ export class PlatformController {
   @Post('platform/withdrawal-policy')
   @Roles('admin')
   @ApiOperation({ summary: 'Set the hold on newly whitelisted addresses (0 to 720 hours)' })
-  async policy(@Body() dto: WithdrawalPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async policy(@Body() dto: WithdrawalPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const result = await this.ledger.executePlatform({ type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: dto.newAddressHoldHours } }, meta);
     return respond(result, res);
   }
@@ -69,7 +69,7 @@ export class PlatformController {
   @Post('platform/second-factor-policy')
   @Roles('admin')
   @ApiOperation({ summary: 'Require second-factor proofs (or not), and set the USD value from which a withdrawal needs two methods' })
-  async secondFactorPolicy(@Body() dto: SecondFactorPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async secondFactorPolicy(@Body() dto: SecondFactorPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const command = { type: 'ChangeSecondFactorPolicy' as const, data: { required: dto.required, mfaThresholdUsd: dto.mfaThresholdUsd } };
     return respond(await this.ledger.executePlatform(command, meta), res);
   }
@@ -77,7 +77,7 @@ export class PlatformController {
   @Post('incidents')
   @Roles('admin')
   @ApiOperation({ summary: 'Open an incident' })
-  async openIncident(@Body() dto: OpenIncidentDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async openIncident(@Body() dto: OpenIncidentDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const result = await this.ledger.executeIncident(dto.incidentId, { type: 'OpenIncident', data: { incidentId: dto.incidentId, title: dto.title } }, meta);
     return respond(result, res);
   }
@@ -89,7 +89,7 @@ export class PlatformController {
     @Param('id', IdParamPipe) incidentId: string,
     @Body() dto: CloseIncidentDto,
     @CommandMeta() meta: CommandMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const result = await this.ledger.executeIncident(incidentId, { type: 'CloseIncident', data: { incidentId, summary: dto.summary } }, meta);
     return respond(result, res);
@@ -98,7 +98,7 @@ export class PlatformController {
   @Post('prices')
   @Roles('admin')
   @ApiOperation({ summary: 'Record a USD price for an asset' })
-  async recordPrice(@Body() dto: RecordPriceDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async recordPrice(@Body() dto: RecordPriceDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const result = await this.ledger.executePrice({ type: 'RecordPrice', data: { asset: dto.asset, usd: dto.usd } }, meta);
     return respond(result, res);
   }

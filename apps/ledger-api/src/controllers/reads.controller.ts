@@ -13,7 +13,7 @@ import {
   reimbursementsCsv,
   type ReimbursementRow,
 } from '@app/projections';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AsOfQuery, IncidentLedgerQueryDto, ProtectionClaimsQueryDto, ReimbursementsQueryDto } from '../dto/read.dto';
 import { IdParamPipe } from '../http/id-param.pipe';
 import { ReadModelsService, type ReadModels } from '../http/read-models.service';
@@ -27,9 +27,9 @@ function limitOf(limit: string | undefined): number | undefined {
 }
 
 /** Tells the client which log position an answer reflects, and whether the projections were behind. */
-function describe(res: Response, models: ReadModels): void {
-  res.setHeader('X-Read-Model-Position', models.position?.toString() ?? '0');
-  if (!models.current) res.setHeader('X-Read-Model-Stale', 'true');
+function describe(res: FastifyReply, models: ReadModels): void {
+  res.header('X-Read-Model-Position', models.position?.toString() ?? '0');
+  if (!models.current) res.header('X-Read-Model-Stale', 'true');
 }
 
 /** Read models for finance and auditors (DESIGN §6, §7). */
@@ -43,7 +43,7 @@ export class ReadsController {
   @Get('accounts/:id/balances')
   @Roles('service', 'finance', 'auditor')
   @ApiOperation({ summary: 'Balances per asset (available, held, withdrawn, deposited, reimbursed); as of a position or instant' })
-  async balances(@Param('id', IdParamPipe) id: string, @Query() query: AsOfQuery, @Res({ passthrough: true }) res: Response) {
+  async balances(@Param('id', IdParamPipe) id: string, @Query() query: AsOfQuery, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.at(query, [balancesProjection]);
     describe(res, models);
     const view = await accountBalances(models.readStore, id);
@@ -54,7 +54,7 @@ export class ReadsController {
   @Get('incidents/:id/ledger')
   @Roles('finance', 'auditor')
   @ApiOperation({ summary: 'Every affected account of an incident: its unauthorized withdrawals, losses and reimbursements' })
-  async incidentLedger(@Param('id', IdParamPipe) id: string, @Query() query: IncidentLedgerQueryDto, @Res({ passthrough: true }) res: Response) {
+  async incidentLedger(@Param('id', IdParamPipe) id: string, @Query() query: IncidentLedgerQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.current();
     describe(res, models);
     const { accountId, asset, status, cursor } = query;
@@ -64,7 +64,7 @@ export class ReadsController {
   @Get('incidents/:id/loss-totals')
   @Roles('finance', 'auditor')
   @ApiOperation({ summary: 'Per-asset loss totals of an incident (lost, prevented, reimbursed, outstanding, USD); as of a position or instant' })
-  async lossTotals(@Param('id', IdParamPipe) id: string, @Query() query: AsOfQuery, @Res({ passthrough: true }) res: Response) {
+  async lossTotals(@Param('id', IdParamPipe) id: string, @Query() query: AsOfQuery, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.at(query, [lossTotalsProjection]);
     describe(res, models);
     const totals = await lossTotals(models.readStore, id);
@@ -75,7 +75,7 @@ export class ReadsController {
   @Get('reimbursements')
   @Roles('finance', 'auditor')
   @ApiOperation({ summary: 'Reimbursements for finance; ?format=csv exports every matching row' })
-  async reimbursements(@Query() query: ReimbursementsQueryDto, @Res({ passthrough: true }) res: Response) {
+  async reimbursements(@Query() query: ReimbursementsQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.current();
     describe(res, models);
     const { incidentId, accountId, cursor } = query;
@@ -88,15 +88,15 @@ export class ReadsController {
       rows.push(...page.items);
       next = page.nextCursor;
     } while (next && rows.length < MAX_CSV_ROWS);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', 'attachment; filename="reimbursements.csv"');
+    res.header('Content-Type', 'text/csv; charset=utf-8');
+    res.header('Content-Disposition', 'attachment; filename="reimbursements.csv"');
     return reimbursementsCsv(rows.slice(0, MAX_CSV_ROWS));
   }
 
   @Get('protection-claims')
   @Roles('finance', 'auditor')
   @ApiOperation({ summary: 'Protection programme claims and their decisions' })
-  async claims(@Query() query: ProtectionClaimsQueryDto, @Res({ passthrough: true }) res: Response) {
+  async claims(@Query() query: ProtectionClaimsQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.current();
     describe(res, models);
     return protectionClaims(models.readStore, { status: query.status, accountId: query.accountId, cursor: query.cursor, limit: limitOf(query.limit) });

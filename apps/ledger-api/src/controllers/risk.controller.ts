@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { RISK_STREAM } from '@app/domain';
 import { Ledger, RiskAlertJob, type CommandMetadata } from '@app/ledger';
 import { riskAlerts } from '@app/projections';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ReasonDto } from '../dto/account.dto';
 import { AutoHaltPolicyDto, ConfirmRiskAlertDto, RiskRulesDto } from '../dto/platform.dto';
 import { RiskAlertsQueryDto } from '../dto/read.dto';
@@ -29,10 +29,10 @@ export class RiskController {
   @Get('risk/alerts')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Risk alerts in log order, by status and rule' })
-  async alerts(@Query() query: RiskAlertsQueryDto, @Res({ passthrough: true }) res: Response) {
+  async alerts(@Query() query: RiskAlertsQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.current();
-    res.setHeader('X-Read-Model-Position', models.position?.toString() ?? '0');
-    if (!models.current) res.setHeader('X-Read-Model-Stale', 'true');
+    res.header('X-Read-Model-Position', models.position?.toString() ?? '0');
+    if (!models.current) res.header('X-Read-Model-Stale', 'true');
     const limit = query.limit === undefined ? undefined : Number(query.limit);
     return riskAlerts(models.readStore, { status: query.status, rule: query.rule, cursor: query.cursor, limit });
   }
@@ -41,7 +41,7 @@ export class RiskController {
   @Roles('admin')
   @ApiResponse({ status: 201, type: CommandResponse })
   @ApiOperation({ summary: 'Acknowledge an alert (someone is looking at it)' })
-  async acknowledge(@Param('alertId', IdParamPipe) alertId: string, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async acknowledge(@Param('alertId', IdParamPipe) alertId: string, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return respond(await this.ledger.executeRisk({ type: 'AcknowledgeRiskAlert', data: { alertId } }, meta), res);
   }
 
@@ -49,7 +49,7 @@ export class RiskController {
   @Roles('admin')
   @ApiResponse({ status: 201, type: CommandResponse })
   @ApiOperation({ summary: 'Dismiss an alert with a reason (a false positive)' })
-  async dismiss(@Param('alertId', IdParamPipe) alertId: string, @Body() dto: ReasonDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async dismiss(@Param('alertId', IdParamPipe) alertId: string, @Body() dto: ReasonDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return respond(await this.ledger.executeRisk({ type: 'DismissRiskAlert', data: { alertId, reason: dto.reason } }, meta), res);
   }
 
@@ -60,7 +60,7 @@ export class RiskController {
     summary: 'Confirm an alert as an attack: every withdrawal it names is reported unauthorized in the incident',
     description: 'Appends RiskAlertConfirmed, then reports each withdrawal (UnauthorizedWithdrawalDetected) and RiskAlertConfirmationCompleted; a crash in between resumes at the next start.',
   })
-  async confirm(@Param('alertId', IdParamPipe) alertId: string, @Body() dto: ConfirmRiskAlertDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async confirm(@Param('alertId', IdParamPipe) alertId: string, @Body() dto: ConfirmRiskAlertDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const result = await this.ledger.executeRisk({ type: 'ConfirmRiskAlert', data: { alertId, incidentId: dto.incidentId } }, meta);
     const alert = (await this.ledger.risk.load(RISK_STREAM, { refresh: true })).state.alerts.get(alertId);
     const applied = alert && alert.confirmation && !alert.confirmation.completed ? await this.job.applyConfirmation(alert) : null;
@@ -71,7 +71,7 @@ export class RiskController {
   @Roles('admin')
   @ApiResponse({ status: 201, type: CommandResponse })
   @ApiOperation({ summary: "Change the monitor's thresholds (those sent; the others keep their value)" })
-  async rules(@Body() dto: RiskRulesDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async rules(@Body() dto: RiskRulesDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     const thresholds = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
     return respond(await this.ledger.executeRisk({ type: 'ChangeRiskRules', data: { thresholds } }, meta), res);
   }
@@ -80,7 +80,7 @@ export class RiskController {
   @Roles('admin')
   @ApiResponse({ status: 201, type: CommandResponse })
   @ApiOperation({ summary: 'Which alerts halt withdrawals on their own: rules, and the least severity' })
-  async autoHalt(@Body() dto: AutoHaltPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: Response) {
+  async autoHalt(@Body() dto: AutoHaltPolicyDto, @CommandMeta() meta: CommandMetadata, @Res({ passthrough: true }) res: FastifyReply) {
     return respond(await this.ledger.executePlatform({ type: 'ChangeAutoHaltPolicy', data: { rules: dto.rules, minSeverity: dto.minSeverity } }, meta), res);
   }
 }

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { BadRequestException, createParamDecorator, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { canonicalJson } from '@app/event-store';
 import { freshCommand, idempotentCommand, type Actor, type CommandMetadata } from '@app/ledger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** The actor of a request: the authenticated key's id and role (AccessGuard ran first); never the key. */
-export function actorOf(request: Request): Actor {
-  const principal = (request as Request & { actor?: Actor }).actor;
+export function actorOf(request: FastifyRequest): Actor {
+  const principal = (request as FastifyRequest & { actor?: Actor }).actor;
   if (!principal) throw new UnauthorizedException('an API key is required: Authorization: Bearer <key>');
   return principal;
 }
@@ -24,12 +24,12 @@ export function normalisedPath(originalUrl: string): string {
 }
 
 /** SHA-256 of what makes two requests the same command: method, path (normalised) and body. */
-export function requestHash(request: Request): string {
+export function requestHash(request: FastifyRequest): string {
   const path = normalisedPath(request.originalUrl);
   return createHash('sha256').update(canonicalJson({ method: request.method, path, body: request.body ?? null })).digest('hex');
 }
 
-function headerValue(request: Request, name: string): string | undefined {
+function headerValue(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -39,7 +39,7 @@ function headerValue(request: Request, name: string): string | undefined {
  * id), and, with an Idempotency-Key header, the scoped key and the request's hash.
  */
 export const CommandMeta = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandMetadata => {
-  const request = ctx.switchToHttp().getRequest<Request>();
+  const request = ctx.switchToHttp().getRequest<FastifyRequest>();
   const actor = actorOf(request);
   const correlation = headerValue(request, 'x-correlation-id');
   if (correlation !== undefined && !CORRELATION_ID_PATTERN.test(correlation)) {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { CommandResult } from '@app/ledger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 
 export class CommandResponse {
   @ApiProperty({ example: 'account-acct-1001' }) streamId!: string;
@@ -12,7 +12,7 @@ export class CommandResponse {
 }
 
 /** 201 when the command appended now, 200 when an identical earlier command's result is replayed. */
-export function respond(result: CommandResult, response: Response): CommandResponse {
+export function respond(result: CommandResult, response: FastifyReply): CommandResponse {
   response.status(result.replayed ? 200 : 201);
   return {
     streamId: result.streamId,

@@ -3,7 +3,8 @@ import { DomainError, type DomainErrorCode } from '@app/domain';
 import { DuplicateEventIdError, EventStoreError, InvalidAppendError } from '@app/event-store';
 import { ConcurrencyConflictError, IdempotencyConflictError, StreamBusyError } from '@app/ledger';
 import { QueryError } from '@app/projections';
-import type { Response } from 'express';
+import { BODY_LIMIT_BYTES, MalformedBodyError, RefusedBodyError } from './json-body';
+import type { FastifyReply } from 'fastify';
 
 const NOT_FOUND_CODES: ReadonlySet<DomainErrorCode> = new Set(['ACCOUNT_NOT_FOUND', 'WITHDRAWAL_NOT_FOUND', 'INCIDENT_NOT_FOUND', 'RISK_ALERT_NOT_FOUND']);
 
@@ -36,6 +37,8 @@ export function toErrorResponse(exception: unknown): ErrorBody {
   if (exception instanceof InvalidAppendError) return body(HttpStatus.BAD_REQUEST, exception.message, { code: exception.code });
   if (exception instanceof DuplicateEventIdError) return body(HttpStatus.CONFLICT, exception.message, { code: exception.code });
   if (exception instanceof StreamBusyError) return body(HttpStatus.SERVICE_UNAVAILABLE, exception.message, { code: exception.code });
+  const body400 = bodyError(exception);
+  if (body400) return body400;
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
     const status = exception.getStatus();
@@ -46,19 +49,33 @@ export function toErrorResponse(exception: unknown): ErrorBody {
   return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error');
 }
 
+/** Errors met while reading the body (Fastify's and the JSON parser's), in the shape every other 4xx has. */
+function bodyError(exception: unknown): ErrorBody | null {
+  if (exception instanceof RefusedBodyError) {
+    return body(exception.status, 'validation failed', { errors: [{ field: exception.field, reasons: [exception.reason] }] });
+  }
+  if (exception instanceof MalformedBodyError) return body(400, exception.message, { errors: [{ field: 'body', reasons: [exception.message] }] });
+  const failure = exception as { code?: unknown; statusCode?: unknown } | null;
+  if (!(exception instanceof Error) || typeof failure?.code !== 'string' || !failure.code.startsWith('FST_')) return null;
+  if (failure.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return body(413, `request body must be at most ${BODY_LIMIT_BYTES} bytes`);
+  const status = typeof failure.statusCode === 'number' && failure.statusCode >= 400 && failure.statusCode < 500 ? failure.statusCode : 400;
+  const message = 'request body could not be read';
+  return body(status, message, { errors: [{ field: 'body', reasons: [message] }] });
+}
+
 @Catch()
 export class LedgerExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const response = host.switchToHttp().getResponse<FastifyReply>();
     const payload = toErrorResponse(exception);
     if (payload.statusCode >= 500 && !(exception instanceof StreamBusyError)) {
       const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
       this.logger.error(detail);
     }
     if (exception instanceof EventStoreError) this.logger.warn(`event store refused an append: ${exception.message}`);
-    if (payload.statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '1');
-    response.status(payload.statusCode).json(payload);
+    if (payload.statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.header('Retry-After', '1');
+    void response.status(payload.statusCode).send(payload);
   }
 }

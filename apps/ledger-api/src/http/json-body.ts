@@ -5,6 +5,9 @@
  * next. The ledger refuses it rather than choose.
  */
 
+/** A command body is a handful of short fields; 64 KiB leaves ample room and bounds a hostile request. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
 /** True when the request carries a body (RFC 9110: a Transfer-Encoding, or a Content-Length other than 0). */
 export function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
   if (headers['transfer-encoding'] !== undefined) return true;
@@ -97,4 +100,41 @@ export class RefusedBodyError extends Error {
 export function assertNoDuplicateKeys(raw: Buffer | string): void {
   const duplicate = duplicateJsonKey(typeof raw === 'string' ? raw : raw.toString('utf8'));
   if (duplicate !== null) throw new RefusedBodyError(400, duplicate, 'appears more than once in the body: send each field once');
+}
+
+/** A body that is not JSON at all, or JSON whose top level is neither an object nor an array. */
+export class MalformedBodyError extends Error {
+  readonly status = 400;
+  constructor() {
+    super('request body must be a JSON object');
+  }
+}
+
+/**
+ * The API's only body parser: no field named twice (checked on the text, before JSON.parse keeps the last of two),
+ * then JSON.parse; the top level must be an object or an array (what `strict` JSON parsers accept). A body of zero
+ * bytes is no body.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) return undefined;
+  const start = text.search(/\S/);
+  if (start === -1 || (text[start] !== '{' && text[start] !== '[')) throw new MalformedBodyError();
+  assertNoDuplicateKeys(text);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MalformedBodyError();
+  }
+}
+
+/** The 415 answer for a body of another type (a form, plain text), or null when the request may go on. */
+export function unsupportedMediaType(headers: Readonly<Record<string, string | string[] | undefined>>): object | null {
+  const contentType = headers['content-type'];
+  if (!hasBody(headers) || isJsonMediaType(typeof contentType === 'string' ? contentType : undefined)) return null;
+  return {
+    statusCode: 415,
+    error: 'Unsupported Media Type',
+    message: 'request bodies must be JSON: send Content-Type: application/json',
+    errors: [{ field: 'Content-Type', reasons: ['must be application/json: the API reads no other body'] }],
+  };
 }

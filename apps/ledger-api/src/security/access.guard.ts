@@ -10,16 +10,16 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ApiKeyRing, Principal, Role } from '@app/ledger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../http/request-context';
 import { PUBLIC_KEY, ROLES_KEY } from '../http/roles.decorator';
 import { FailedAuthenticationLimiter } from './failed-authentication-limiter';
 
 export const API_KEY_RING = Symbol('API_KEY_RING');
 
-export type AuthenticatedRequest = Request & { actor?: Principal };
+export type AuthenticatedRequest = FastifyRequest & { actor?: Principal };
 
-function bearerToken(request: Request): string | undefined {
+function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer ([^\s]+)$/.exec(header);
@@ -50,7 +50,7 @@ export class AccessGuard implements CanActivate {
     const principal = token === undefined ? undefined : await this.keys.authenticate(token);
     if (token !== undefined && !principal) this.failures.recordFailure(client);
     if (!principal) {
-      context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
+      context.switchToHttp().getResponse<FastifyReply>().header('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedException(token === undefined ? 'an API key is required: Authorization: Bearer <key>' : 'unknown API key');
     }
     request.actor = principal;
@@ -68,7 +68,7 @@ export class AccessGuard implements CanActivate {
     const waitMs = this.failures.retryAfterMs(client);
     if (waitMs <= 0) return;
     const seconds = Math.max(1, Math.ceil(waitMs / 1_000));
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(seconds));
+    context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', String(seconds));
     throw new HttpException(
       { message: `too many failed authentications from this address: retry after ${seconds} s`, code: 'TOO_MANY_FAILED_AUTHENTICATIONS' },
       HttpStatus.TOO_MANY_REQUESTS,

@@ -43,6 +43,8 @@ function client(server: Parameters<typeof request>[0], key: string | null): Clie
 
 export interface TestApp {
   readonly app: INestApplication;
+  /** Every route the HTTP server registered (Fastify's own HEAD twins of GET routes left out). */
+  readonly routes: ReadonlyArray<{ readonly method: string; readonly path: string }>;
   /** Clients per role, and one without a key. */
   readonly service: Client;
   readonly admin: Client;
@@ -130,7 +132,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, LEDGER_SECOND_FACTOR_KEYS: attesterKeysEnv(TEST_ATTESTER), LEDGER_RISK_MONITOR: 'off', ...env });
   const clock = new ManualClock(START);
   const app = await createApp(config, { clock, logLevels: false });
+  const routes: Array<{ method: string; path: string }> = [];
+  const fastify = app.getHttpAdapter().getInstance() as { addHook(name: 'onRoute', hook: (route: { method: string | string[]; url: string }) => void): void };
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, path: route.url });
+  });
   await app.init();
+  // Fastify registers its routes and plugins when ready; supertest then talks to its server directly.
+  await app.getHttpAdapter().getInstance().ready();
   const store = app.get<EventStore>(EVENT_STORE);
   if ((options.secondFactor ?? 'off') === 'off') {
     const off = { type: 'ChangeSecondFactorPolicy' as const, data: { required: false, mfaThresholdUsd: null } };
@@ -145,6 +154,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   };
   return {
     app,
+    routes,
     ...clients,
     anonymous: client(server, null),
     as: (role) => clients[role],
