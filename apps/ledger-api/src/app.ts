@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import helmet from '@fastify/helmet';
-import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,7 +8,7 @@ import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig }
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/json-body';
-import { accessLog, assignRequestId, RequestAwareLogger } from './http/request-context';
+import { accessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 
 export { BODY_LIMIT_BYTES } from './http/json-body';
@@ -35,12 +35,10 @@ function installEdge(fastify: FastifyInstance, accessLogOn: boolean): void {
       reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
       reply.header('Cache-Control', 'no-store');
     }
+    assignRequestId(request, reply);
     const refusal = unsupportedMediaType(request.headers);
-    if (refusal) {
-      assignRequestId(request, reply, () => void reply.status(415).send(refusal));
-      return;
-    }
-    assignRequestId(request, reply, done);
+    if (refusal) void reply.status(415).send(refusal);
+    else done();
   });
   if (accessLogOn) fastify.addHook('onResponse', accessLog);
   // The only body parser: JSON, within the limit, no field named twice, an object or an array at the top.
@@ -59,7 +57,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   const { ring, generated } = await loadOrCreateKeyRing(config.apiKeys, config.dataDir);
   if (generated.length > 0) options.onKeysGenerated?.(generated);
   const logLevels = options.logLevels ?? ['log', 'warn', 'error'];
-  const logger: LoggerService | false = logLevels === false ? false : new RequestAwareLogger({ logLevels });
+  const logger: LoggerService | false = logLevels === false ? false : new ConsoleLogger({ logLevels });
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // The ledger logs through Nest (the access log below); Fastify's own logger stays off.

@@ -49,6 +49,31 @@ describe('the ledger server process', () => {
     }
   });
 
+  it('writes one access-log line per request, with its request id, method, path, status, time and key id (never the key)', async () => {
+    const server = await startServer({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: PROCESS_API_KEYS, LEDGER_LOG_LEVEL: 'log' });
+    try {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${PROCESS_API_KEYS.split(',')[0]!.split('=')[1]}` };
+      const opened = await fetch(`${server.url}/v1/accounts?x=1`, { method: 'POST', headers: { ...headers, 'x-request-id': 'trace-opened-1' }, body: '{"accountId":"logged"}' });
+      expect(opened.status).toBe(201);
+      expect(opened.headers.get('x-request-id')).toBe('trace-opened-1');
+      const refused = await fetch(`${server.url}/v1/accounts/logged/balances`, { headers: { 'x-request-id': 'trace-refused-2', authorization: 'Bearer nope' } });
+      expect(refused.status).toBe(401);
+      const form = await fetch(`${server.url}/v1/accounts`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain', 'x-request-id': 'trace-form-3' }, body: 'a' });
+      expect(form.status).toBe(415);
+      // Nest colours its lines; the log's words are what is checked.
+      const lines = async () => server.output().replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((line) => line.includes('[HTTP]'));
+      for (let i = 0; i < 50 && (await lines()).length < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      const log = await lines();
+      expect(log.find((line) => line.includes('trace-opened-1'))).toMatch(/\[req trace-opened-1\] POST \/v1\/accounts 201 \d+\.\dms key=k-[0-9a-f]{12}$/);
+      expect(log.find((line) => line.includes('trace-refused-2'))).toMatch(/\[req trace-refused-2\] GET \/v1\/accounts\/logged\/balances 401 \d+\.\dms key=-$/);
+      expect(log.find((line) => line.includes('trace-form-3'))).toMatch(/\[req trace-form-3\] POST \/v1\/accounts 415 /);
+      expect(server.output()).not.toContain(PROCESS_API_KEYS.split(',')[0]!.split('=')[1]!);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
   it('loses no acknowledged append when killed with SIGKILL mid-stream', async () => {
     const env = { LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_API_KEYS: PROCESS_API_KEYS, LEDGER_LOG_LEVEL: 'warn' };
     const server = await startServer(env);

@@ -4,7 +4,8 @@ import { DuplicateEventIdError, EventStoreError, InvalidAppendError } from '@app
 import { ConcurrencyConflictError, IdempotencyConflictError, StreamBusyError } from '@app/ledger';
 import { QueryError } from '@app/projections';
 import { BODY_LIMIT_BYTES, MalformedBodyError, RefusedBodyError } from './json-body';
-import type { FastifyReply } from 'fastify';
+import { requestLine } from './request-context';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const NOT_FOUND_CODES: ReadonlySet<DomainErrorCode> = new Set(['ACCOUNT_NOT_FOUND', 'WITHDRAWAL_NOT_FOUND', 'INCIDENT_NOT_FOUND', 'RISK_ALERT_NOT_FOUND']);
 
@@ -69,12 +70,13 @@ export class LedgerExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest | undefined>();
     const payload = toErrorResponse(exception);
     if (payload.statusCode >= 500 && !(exception instanceof StreamBusyError)) {
       const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
-      this.logger.error(detail);
+      this.logger.error(requestLine(request, detail));
     }
-    if (exception instanceof EventStoreError) this.logger.warn(`event store refused an append: ${exception.message}`);
+    if (exception instanceof EventStoreError) this.logger.warn(requestLine(request, `event store refused an append: ${exception.message}`));
     if (payload.statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.header('Retry-After', '1');
     void response.status(payload.statusCode).send(payload);
   }

@@ -11,7 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { ApiKeyRing, Principal, Role } from '@app/ledger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext } from '../http/request-context';
+import { contextOf } from '../http/request-context';
 import { PUBLIC_KEY, ROLES_KEY } from '../http/roles.decorator';
 import { FailedAuthenticationLimiter } from './failed-authentication-limiter';
 
@@ -54,8 +54,8 @@ export class AccessGuard implements CanActivate {
       throw new UnauthorizedException(token === undefined ? 'an API key is required: Authorization: Bearer <key>' : 'unknown API key');
     }
     request.actor = principal;
-    const store = requestContext.getStore();
-    if (store) store.actorId = principal.id;
+    const requestContext = contextOf(request);
+    if (requestContext) requestContext.actorId = principal.id;
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (allowed.length === 0) throw new ForbiddenException('this route declares no roles, so it is refused to every key');
     if (!allowed.includes(principal.role)) {
