@@ -1,17 +1,38 @@
-import { DEFAULT_RISK_THRESHOLDS, observeForRisk, type ObservedEvent, type RiskDetection, type RiskMemory, type RiskThresholds } from './risk.rules';
+import {
+  decodeRiskMemoryDoc,
+  DEFAULT_RISK_THRESHOLDS,
+  encodeRiskMemoryDoc,
+  observeForRisk,
+  type ObservedEvent,
+  type RiskDetection,
+  type RiskMemory,
+  type RiskThresholds,
+} from './risk.rules';
+import { referenceObserveForRisk } from '../testing/risk-rules-reference';
 
-/** The rules' memory as a Map, with the log positions handed out in order. */
+/** The rules' memory as a Map of stored JSON (through the read model's codec), with log positions handed out in order. */
 class Log {
   readonly rows = new Map<string, unknown>();
   private position = 0n;
+  /** `stored`: every doc goes through the codec and JSON, as the read store keeps it; `memory`: docs stay as put, as the runner's row cache holds them between commits. */
+  constructor(private readonly mode: 'stored' | 'memory' = 'stored') {}
   readonly memory: RiskMemory = {
-    get: <Doc>(key: string) => this.rows.get(key) as Doc | undefined,
-    put: (key, doc) => void this.rows.set(key, JSON.parse(JSON.stringify(doc))),
+    get: <Doc>(key: string) => {
+      if (!this.rows.has(key)) return undefined;
+      return (this.mode === 'memory' ? this.rows.get(key) : decodeRiskMemoryDoc(key, this.rows.get(key))) as Doc;
+    },
+    put: (key, doc) => void this.rows.set(key, this.mode === 'memory' ? doc : JSON.parse(JSON.stringify(encodeRiskMemoryDoc(key, doc)))),
   };
 
   append(type: string, streamId: string, data: unknown): RiskDetection[] {
     this.position += 1n;
     const event: ObservedEvent = { type, streamId, position: this.position, data };
+    return observeForRisk(this.memory, event);
+  }
+
+  /** An event at a position the caller chose. */
+  appendAt(event: ObservedEvent): RiskDetection[] {
+    this.position = event.position;
     return observeForRisk(this.memory, event);
   }
 
@@ -178,5 +199,57 @@ describe('the rules as a whole', () => {
     const log = new Log();
     expect(log.append('FundsDeposited', 'account-alice', { depositId: 'd', asset: 'ETH', amount: '1', depositedAt: minute(0) })).toEqual([]);
     expect(log.append('WithdrawalsHalted', 'platform', { incidentId: null, reason: 'x', haltedAt: minute(0) })).toEqual([]);
+  });
+});
+
+describe('the rules against their first, array-based version (the oracle in testing/risk-rules-reference.ts)', () => {
+  /** A small deterministic PRNG (mulberry32), so a failure names its seed. */
+  const prng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  it.each([1, 2, 3, 4, 5])('gives the same detections on a random log whose times sometimes go back (seed %i)', (seed) => {
+    const random = prng(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const stored = new Log('stored');
+    const held = new Log('memory');
+    const referenceRows = new Map<string, unknown>();
+    const reference: RiskMemory = {
+      get: <Doc>(key: string) => referenceRows.get(key) as Doc | undefined,
+      put: (key, doc) => void referenceRows.set(key, JSON.parse(JSON.stringify(doc))),
+    };
+    // Low thresholds, so that every rule fires and cools down many times in 3,000 events.
+    const thresholds = { ...DEFAULT_RISK_THRESHOLDS, sharedDestinationAccounts: 3, sharedDestinationWindowMinutes: 20, burstWindowMinutes: 5, burstMinWithdrawals: 8, burstBaselineFactor: 2, burstBaselineHours: 2, freshAddressWaveAccounts: 4, freshAddressWaveWindowMinutes: 10 };
+    let position = 0n;
+    const both = (type: string, streamId: string, data: unknown) => {
+      position += 1n;
+      const event: ObservedEvent = { type, streamId, position, data };
+      const expected = referenceObserveForRisk(reference, event);
+      expect(stored.appendAt(event)).toEqual(expected);
+      expect(held.appendAt(event)).toEqual(expected);
+      return expected.length;
+    };
+    both('RiskRulesChanged', 'risk', { thresholds });
+    let atMs = Date.UTC(2022, 0, 16, 20);
+    let detections = 0;
+    const accounts = Array.from({ length: 12 }, (_, i) => `acct-${i}`);
+    const addresses = ['0xA1', '0xB2', '0xC3', '0xD4', '0xE5', '0xF6', '0x07'];
+    for (let i = 0; i < 3_000; i += 1) {
+      // Mostly forward by up to two minutes; one event in ten goes back by up to five.
+      atMs += random() < 0.1 ? -Math.floor(random() * 5 * 60_000) : Math.floor(random() * 2 * 60_000);
+      const at = new Date(atMs).toISOString();
+      const accountId = pick(accounts);
+      const address = random() < 0.2 ? `0xNEW${i}` : pick(addresses);
+      const amr = random() < 0.3 ? ['totp', 'webauthn'] : random() < 0.8 ? ['totp'] : null;
+      if (random() < 0.3) {
+        detections += both('AddressWhitelisted', `account-${accountId}`, { asset: 'ETH', address, whitelistedAt: at, secondFactor: amr && { amr } });
+      } else {
+        detections += both('WithdrawalRequested', `account-${accountId}`, { withdrawalId: `w-${i}`, asset: 'ETH', address, requestedAt: at, secondFactor: amr && { amr } });
+      }
+    }
+    expect(detections).toBeGreaterThan(50);
   });
 });

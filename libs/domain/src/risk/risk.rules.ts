@@ -1,3 +1,4 @@
+import { List, Map as ImmutableMap } from 'immutable';
 import { ACCOUNT_STREAM_PREFIX } from '../streams';
 
 /**
@@ -103,6 +104,7 @@ interface Entry {
   readonly position: string;
 }
 
+/** A sliding window as stored: its entries in log order (at most MAX_ALERT_ITEMS). */
 interface WindowDoc {
   readonly entries: readonly Entry[];
   /** When the last alert of this window was raised: no other until a window has passed (one alert per episode). */
@@ -115,12 +117,130 @@ interface WhitelistedDoc {
   readonly alerted: boolean;
 }
 
+/** withdrawal-burst's memory as stored. */
 interface BurstDoc {
-  /** [minute since the epoch, withdrawals requested in it], oldest first, pruned to the baseline. */
+  /** [minute since the epoch, withdrawals requested in it], in log order, pruned to the baseline. */
   readonly minutes: ReadonlyArray<readonly [number, number]>;
   /** The latest withdrawals (at most MAX_ALERT_ITEMS), for the alert to name. */
   readonly recent: readonly Entry[];
   readonly alertedAtMs: number | null;
+}
+
+/**
+ * Entries in log order, as a persistent list (a new version per event shares its structure with the last: O(log n)
+ * per change, where copying an array would cost the window's size on every withdrawal). While their times never go
+ * back (the usual case) the entries a window drops are a prefix, taken from the front; if a time ever goes back,
+ * the list is filtered whole, as the arrays were.
+ */
+class Entries {
+  private constructor(
+    readonly list: List<Entry>,
+    /** Every entry's time is at least the one before it. */
+    readonly ordered: boolean,
+    /** How many entries each account has in the list: distinct accounts without a scan. */
+    readonly perAccount: ImmutableMap<string, number>,
+  ) {}
+
+  static of(entries: readonly Entry[]): Entries {
+    let perAccount = ImmutableMap<string, number>().asMutable();
+    let ordered = true;
+    entries.forEach((entry, i) => {
+      perAccount.set(entry.accountId, (perAccount.get(entry.accountId) ?? 0) + 1);
+      if (i > 0 && entry.atMs < entries[i - 1]!.atMs) ordered = false;
+    });
+    return new Entries(List(entries), ordered, perAccount.asImmutable());
+  }
+
+  static readonly EMPTY = Entries.of([]);
+
+  get distinctAccounts(): number {
+    return this.perAccount.size;
+  }
+
+  toArray(): Entry[] {
+    return this.list.toArray();
+  }
+
+  /** The entries younger than `windowMs` at `entry`'s time, then `entry`, keeping the last MAX_ALERT_ITEMS. */
+  slide(entry: Entry, windowMs: number): Entries {
+    const fresh = (e: Entry) => entry.atMs - e.atMs < windowMs;
+    let next: Entries = this;
+    if (!this.ordered) {
+      next = Entries.of(this.list.filter(fresh).toArray());
+    } else {
+      while (next.list.size > 0 && !fresh(next.list.first()!)) next = next.shift();
+    }
+    const last = next.list.last();
+    const ordered = next.ordered && (last === undefined || entry.atMs >= last.atMs);
+    next = new Entries(next.list.push(entry), ordered, next.perAccount.set(entry.accountId, (next.perAccount.get(entry.accountId) ?? 0) + 1));
+    return next.list.size > MAX_ALERT_ITEMS ? next.shift() : next;
+  }
+
+  private shift(): Entries {
+    const first = this.list.first()!;
+    const count = this.perAccount.get(first.accountId)!;
+    const perAccount = count === 1 ? this.perAccount.delete(first.accountId) : this.perAccount.set(first.accountId, count - 1);
+    // Dropping the first entry keeps the others in order; an unordered list may have become ordered, which only a
+    // scan would tell: it stays marked unordered (and is filtered whole) until it is rebuilt.
+    return new Entries(this.list.shift(), this.ordered, perAccount);
+  }
+}
+
+/** A sliding window in memory (see Entries). */
+interface WindowState {
+  readonly entries: Entries;
+  readonly alertedAtMs: number | null;
+}
+
+/**
+ * withdrawal-burst's per-minute counts in memory: a persistent list in log order with their total, so that a
+ * withdrawal costs the window's few minutes, not the 24-hour baseline's 1,440.
+ */
+interface BurstState {
+  readonly minutes: List<readonly [number, number]>;
+  /** Each minute is later than the one before it (the usual case; otherwise the list is scanned whole). */
+  readonly ordered: boolean;
+  readonly total: number;
+  readonly recent: Entries;
+  readonly alertedAtMs: number | null;
+}
+
+const WINDOW_PREFIX = 'risk/window/';
+const BURST_KEY = 'risk/window/burst';
+
+function burstStateOf(doc: BurstDoc): BurstState {
+  let ordered = true;
+  let total = 0;
+  doc.minutes.forEach(([m, n], i) => {
+    total += n;
+    if (i > 0 && m <= doc.minutes[i - 1]![0]) ordered = false;
+  });
+  return { minutes: List(doc.minutes), ordered, total, recent: Entries.of(doc.recent), alertedAtMs: doc.alertedAtMs };
+}
+
+/**
+ * The rules' docs as stored (plain JSON, the same shape as they always had) and as the rules hold them in memory:
+ * the read model's codec calls these, once per row loaded and once per row per batch committed.
+ */
+export function decodeRiskMemoryDoc(key: string, stored: unknown): unknown {
+  if (key === BURST_KEY) return burstStateOf(stored as BurstDoc);
+  if (key.startsWith(WINDOW_PREFIX)) {
+    const doc = stored as WindowDoc;
+    return { entries: Entries.of(doc.entries), alertedAtMs: doc.alertedAtMs } satisfies WindowState;
+  }
+  return stored;
+}
+
+export function encodeRiskMemoryDoc(key: string, doc: unknown): unknown {
+  if (key === BURST_KEY) {
+    const state = doc as BurstState;
+    return { minutes: state.minutes.toArray(), recent: state.recent.toArray(), alertedAtMs: state.alertedAtMs } satisfies BurstDoc;
+  }
+  if (key.startsWith(WINDOW_PREFIX)) {
+    const state = doc as WindowState;
+    return { entries: state.entries.toArray(), alertedAtMs: state.alertedAtMs } satisfies WindowDoc;
+  }
+  return doc;
 }
 
 const MINUTE_MS = 60_000;
@@ -240,48 +360,68 @@ function rememberMethods(memory: RiskMemory, accountId: string, proof: { readonl
  * and no alert of it was raised within the last window (one alert per episode), undefined otherwise.
  */
 function inWindow(memory: RiskMemory, key: string, entry: Entry, windowMs: number, accounts: number): Entry[] | undefined {
-  const doc = memory.get<WindowDoc>(key) ?? { entries: [], alertedAtMs: null };
-  const entries = [...doc.entries.filter((e) => entry.atMs - e.atMs < windowMs), entry].slice(-MAX_ALERT_ITEMS);
-  const distinct = new Set(entries.map((e) => e.accountId)).size;
+  const doc = memory.get<WindowState>(key) ?? { entries: Entries.EMPTY, alertedAtMs: null };
+  const entries = doc.entries.slide(entry, windowMs);
   const coolingDown = doc.alertedAtMs !== null && entry.atMs - doc.alertedAtMs < windowMs;
-  const fires = distinct >= accounts && !coolingDown;
-  memory.put(key, { entries, alertedAtMs: fires ? entry.atMs : doc.alertedAtMs } satisfies WindowDoc);
-  return fires ? entries : undefined;
+  const fires = entries.distinctAccounts >= accounts && !coolingDown;
+  memory.put(key, { entries, alertedAtMs: fires ? entry.atMs : doc.alertedAtMs } satisfies WindowState);
+  return fires ? entries.toArray() : undefined;
 }
 
 /** withdrawal-burst: the window's count against its minimum and the trailing baseline's average per window. */
 function burstAfter(memory: RiskMemory, thresholds: RiskThresholds, entry: Entry): { summary: string; entries: Entry[] } | undefined {
-  const key = 'risk/window/burst';
-  const doc = memory.get<BurstDoc>(key) ?? { minutes: [], recent: [], alertedAtMs: null };
+  const doc = memory.get<BurstState>(BURST_KEY) ?? { minutes: List<readonly [number, number]>(), ordered: true, total: 0, recent: Entries.EMPTY, alertedAtMs: null };
   const minute = Math.floor(entry.atMs / MINUTE_MS);
   const oldest = minute - thresholds.burstBaselineHours * 60;
-  const minutes = doc.minutes.filter(([m]) => m > oldest).map(([m, n]) => [m, n] as [number, number]);
-  const last = minutes[minutes.length - 1];
-  if (last && last[0] === minute) last[1] += 1;
-  else minutes.push([minute, 1]);
+  let { minutes, ordered, total } = doc;
+  if (ordered) {
+    // The minutes past the baseline are a prefix.
+    while (minutes.size > 0 && minutes.first()![0] <= oldest) {
+      total -= minutes.first()![1];
+      minutes = minutes.shift();
+    }
+  } else {
+    minutes = minutes.filter(([m]) => m > oldest);
+    total = minutes.reduce((sum, [, n]) => sum + n, 0);
+  }
+  const last = minutes.last();
+  if (last && last[0] === minute) minutes = minutes.set(minutes.size - 1, [minute, last[1] + 1]);
+  else {
+    ordered = ordered && (last === undefined || minute > last[0]);
+    minutes = minutes.push([minute, 1]);
+  }
+  total += 1;
   const windowStart = minute - thresholds.burstWindowMinutes;
   let inWindowCount = 0;
-  let baselineCount = 0;
-  for (const [m, n] of minutes) {
-    if (m > windowStart) inWindowCount += n;
-    else baselineCount += n;
+  if (ordered) {
+    // The window's minutes are the last few.
+    for (let i = minutes.size - 1; i >= 0; i -= 1) {
+      const [m, n] = minutes.get(i)!;
+      if (m <= windowStart) break;
+      inWindowCount += n;
+    }
+  } else {
+    minutes.forEach(([m, n]) => {
+      if (m > windowStart) inWindowCount += n;
+    });
   }
+  const baselineCount = total - inWindowCount;
   // The baseline is what the log shows before the window, up to burstBaselineHours: on a young ledger, the time it
   // has; with no history before the window at all, the minimum alone decides.
-  const firstMinute = minutes[0]![0];
+  const firstMinute = minutes.first()![0];
   const baselineMinutes = Math.min(thresholds.burstBaselineHours * 60, windowStart - firstMinute + 1);
   const windowsInBaseline = Math.max(1, baselineMinutes / thresholds.burstWindowMinutes);
   const baseline = baselineCount / windowsInBaseline;
   const windowMs = thresholds.burstWindowMinutes * MINUTE_MS;
-  const recent = [...doc.recent.filter((e) => entry.atMs - e.atMs < windowMs), entry].slice(-MAX_ALERT_ITEMS);
+  const recent = doc.recent.slide(entry, windowMs);
   const coolingDown = doc.alertedAtMs !== null && entry.atMs - doc.alertedAtMs < windowMs;
   // Whole numbers only: count >= factor x average  <=>  count x windows >= factor x baseline count.
   const fires = !coolingDown && inWindowCount >= thresholds.burstMinWithdrawals && inWindowCount * windowsInBaseline >= thresholds.burstBaselineFactor * baselineCount;
-  memory.put(key, { minutes, recent, alertedAtMs: fires ? entry.atMs : doc.alertedAtMs } satisfies BurstDoc);
+  memory.put(BURST_KEY, { minutes, ordered, total, recent, alertedAtMs: fires ? entry.atMs : doc.alertedAtMs } satisfies BurstState);
   if (!fires) return undefined;
   const average = Math.round(baseline * 10) / 10;
   return {
     summary: `${inWindowCount} withdrawals requested within ${thresholds.burstWindowMinutes} minutes (baseline ${average} per ${thresholds.burstWindowMinutes} minutes over ${thresholds.burstBaselineHours} h)`,
-    entries: recent,
+    entries: recent.toArray(),
   };
 }

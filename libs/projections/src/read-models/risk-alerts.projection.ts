@@ -1,5 +1,7 @@
 import {
   assertNever,
+  decodeRiskMemoryDoc,
+  encodeRiskMemoryDoc,
   observeForRisk,
   type AlertedWithdrawal,
   type RiskDetection,
@@ -140,4 +142,6 @@ export const riskAlertsProjection: Projection = {
   version: 1,
   handles: HANDLES,
   evolve,
+  // The rules' sliding windows are persistent lists in memory and plain arrays in the store (the same JSON as ever).
+  codec: { encode: encodeRiskMemoryDoc, decode: decodeRiskMemoryDoc },
 };
