@@ -20,7 +20,13 @@ export interface HashInput {
  * the stream, revision, type, data or metadata, or re-linking the event to another predecessor, changes the hash.
  */
 export function eventHash(input: HashInput): string {
-  const encoded = canonicalJson({
+  // One-shot hash: a third of createHash().update().digest()'s cost, once per appended event.
+  return hash('sha256', eventHashInput(input), 'hex');
+}
+
+/** The canonical encoding the event's hash is computed over; also the data of the event's leaf in the Merkle tree. */
+export function eventHashInput(input: HashInput): string {
+  return canonicalJson({
     streamId: input.streamId,
     revision: input.revision.toString(),
     type: input.type,
@@ -28,8 +34,6 @@ export function eventHash(input: HashInput): string {
     metadata: input.metadata,
     prevHash: input.prevHash,
   });
-  // One-shot hash: a third of createHash().update().digest()'s cost, once per appended event.
-  return hash('sha256', encoded, 'hex');
 }
 
 /** The metadata without its hash-chain fields, exactly as it was hashed. */

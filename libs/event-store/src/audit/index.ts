@@ -3,3 +3,4 @@ export { ChainChecker, type StreamTip, type VerifyFailure, type VerifyFailureRea
 export { DIAGNOSIS_WINDOW_EVENTS, UnreadableEventError, type UnreadableEvent } from './diagnosing-read';
 export * from './export';
 export * from './verify';
+export * from './merkle';
