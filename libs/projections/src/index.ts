@@ -9,3 +9,4 @@ export * from './read-models';
 export * from './queries';
 export * from './replay';
 export * from './read-store-location';
+export * from './merkle';
