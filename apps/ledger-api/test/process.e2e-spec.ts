@@ -62,7 +62,10 @@ describe('the ledger server process', () => {
       expect(form.status).toBe(415);
       // Nest colours its lines; the log's words are what is checked.
       const lines = async () => server.output().replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((line) => line.includes('[HTTP]'));
-      for (let i = 0; i < 50 && (await lines()).length < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      // The start-up's health probes are logged too: wait for these three requests' lines.
+      const ids = ['trace-opened-1', 'trace-refused-2', 'trace-form-3'];
+      const logged = async () => (await lines()).filter((line) => ids.some((id) => line.includes(id))).length;
+      for (let i = 0; i < 100 && (await logged()) < ids.length; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
       const log = await lines();
       expect(log.find((line) => line.includes('trace-opened-1'))).toMatch(/\[req trace-opened-1\] POST \/v1\/accounts 201 \d+\.\dms key=k-[0-9a-f]{12}$/);
       expect(log.find((line) => line.includes('trace-refused-2'))).toMatch(/\[req trace-refused-2\] GET \/v1\/accounts\/logged\/balances 401 \d+\.\dms key=-$/);
