@@ -13,3 +13,4 @@ export * from './second-factor/attester-keys';
 export * from './second-factor/attester';
 export * from './second-factor/verifier';
 export * from './risk-alert.job';
+export * from './merkle-tree.job';

@@ -16,6 +16,7 @@ import type { LedgerConfig } from './config';
 import { Ledger } from './ledger';
 import { TwoFactorRevocationJob } from './two-factor-revocation.job';
 import { RiskAlertJob } from './risk-alert.job';
+import { MerkleTreeJob } from './merkle-tree.job';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
 export const READ_STORE = Symbol('READ_STORE');
@@ -30,6 +31,7 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     private readonly revocations: TwoFactorRevocationJob,
     private readonly risk: RiskAlertJob,
+    private readonly merkle: MerkleTreeJob,
     private readonly projections: ProjectionRunner,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
@@ -37,7 +39,11 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   onApplicationBootstrap(): void {
     // By default the projector runs inside the API process (catch up, then follow the log live); with
     // LEDGER_PROJECTOR=off a separate `ledger project` process keeps the read models and reads only wait for it.
-    if (this.config.projector === 'inline') this.projections.start();
+    if (this.config.projector === 'inline') {
+      this.projections.start();
+      // The Merkle tree over the log is kept beside the read models, by whoever keeps them.
+      this.merkle.start();
+    }
     // A revocation interrupted by a crash or a shutdown finishes in the background; requests are served meanwhile.
     this.revocations.resumePending().catch((error: unknown) => {
       this.logger.error(`resuming platform-wide 2FA revocations failed: ${String(error)}`);
@@ -47,7 +53,7 @@ export class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.revocations.stop(), this.risk.stop()]);
+    await Promise.all([this.revocations.stop(), this.risk.stop(), this.merkle.stop()]);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -88,13 +94,18 @@ export class LedgerModule {
           inject: [Ledger, READ_STORE],
         },
         {
+          provide: MerkleTreeJob,
+          useFactory: (store: EventStore, readStore: ReadStore) => new MerkleTreeJob(store, readStore, new Logger('MerkleTree')),
+          inject: [EVENT_STORE, READ_STORE],
+        },
+        {
           provide: TwoFactorRevocationJob,
           useFactory: (ledger: Ledger) => new TwoFactorRevocationJob(ledger, new Logger('TwoFactorRevocationJob')),
           inject: [Ledger],
         },
         LedgerLifecycle,
       ],
-      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, Ledger, TwoFactorRevocationJob, RiskAlertJob, ProjectionRunner],
+      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner],
     };
   }
 }

@@ -1,7 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { auditEventView, EVENT_STORE, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore } from '@app/event-store';
-import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery } from '../dto/read.dto';
+import { auditEventView, EVENT_STORE, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore, type Hash } from '@app/event-store';
+import { READ_STORE } from '@app/ledger';
+import { StoredMerkleTree, type ReadStore } from '@app/projections';
+import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from '../dto/read.dto';
 import { badRequest } from '../http/validation';
 import { Roles } from '../http/roles.decorator';
 
@@ -26,7 +28,10 @@ interface EventPage {
 @ApiBearerAuth()
 @Controller('audit')
 export class AuditController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+  ) {}
 
   @Get('streams/:stream')
   @Roles('auditor')
@@ -60,4 +65,62 @@ export class AuditController {
     const report = query.stream === undefined ? await verifyEventStore(this.store) : await verifyStream(this.store, query.stream);
     return verifyReportView(report);
   }
+
+  @Get('tree')
+  @Roles('auditor')
+  @ApiOperation({ summary: "The Merkle tree over the log (RFC 9162): its size, head and last event's position (it follows the log about a second behind)" })
+  async tree() {
+    const tree = await StoredMerkleTree.open(this.readStore);
+    const last = tree.size === 0 ? null : (await tree.leaf(tree.size - 1)).position.toString();
+    return { treeSize: tree.size, rootHash: base64(await tree.head()), lastPosition: last };
+  }
+
+  @Get('proofs/inclusion')
+  @Roles('auditor')
+  @ApiOperation({ summary: "The audit path of an event's leaf in the tree of treeSize leaves (RFC 9162 section 2.1.3), hashes in base64" })
+  async inclusion(@Query() query: MerkleInclusionQuery) {
+    const tree = await StoredMerkleTree.open(this.readStore);
+    const treeSize = this.treeSize(tree, query.treeSize, 'treeSize');
+    const position = BigInt(query.position);
+    const index = await tree.indexOf(position);
+    if (index === undefined || index >= treeSize) {
+      throw badRequest([{ field: 'position', reasons: [`no event at position ${position} is in the tree of ${treeSize} leaves`] }]);
+    }
+    const leaf = await tree.leaf(index);
+    return {
+      position: position.toString(),
+      leafIndex: index,
+      treeSize,
+      leafHash: base64(leaf.hash),
+      rootHash: base64(await tree.head(treeSize)),
+      inclusionPath: (await tree.inclusionProof(index, treeSize)).map(base64),
+    };
+  }
+
+  @Get('proofs/consistency')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'That the tree of `from` leaves is a prefix of the tree of `to` leaves (RFC 9162 section 2.1.4), hashes in base64' })
+  async consistency(@Query() query: MerkleConsistencyQuery) {
+    const tree = await StoredMerkleTree.open(this.readStore);
+    const to = this.treeSize(tree, query.to, 'to');
+    const from = Number(query.from);
+    if (from > to) throw badRequest([{ field: 'from', reasons: [`must be at most to (${to})`] }]);
+    return {
+      from,
+      to,
+      fromRoot: base64(await tree.head(from)),
+      toRoot: base64(await tree.head(to)),
+      consistencyPath: (await tree.consistencyProof(from, to)).map(base64),
+    };
+  }
+
+  private treeSize(tree: StoredMerkleTree, raw: string | undefined, field: string): number {
+    const size = raw === undefined ? tree.size : Number(raw);
+    if (size > tree.size) {
+      throw badRequest([{ field, reasons: [`must be at most ${tree.size}, the leaves the tree holds so far (it follows the log about a second behind)`] }]);
+    }
+    return size;
+  }
 }
+
+const base64 = (hash: Hash): string => hash.toString('base64');

@@ -1,6 +1,6 @@
 import { ASSET_CODES, ID_PATTERN, RISK_RULES } from '@app/domain';
 import { RISK_ALERT_ROW_STATUSES } from '@app/projections';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 const POSITION_PATTERN = /^(0|[1-9][0-9]{0,15})$/;
@@ -106,6 +106,29 @@ export class AuditVerifyQuery {
   @IsString({ message: '$property must be a stream name' })
   @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: '$property must be a stream name such as account-alice' })
   stream?: string;
+}
+
+const TREE_SIZE_PATTERN = /^(0|[1-9][0-9]{0,14})$/;
+
+export class MerkleInclusionQuery {
+  @ApiProperty({ example: '42', description: 'the global position of the event' })
+  @Matches(POSITION_PATTERN, { message: '$property must be a whole number (a global position)' })
+  position!: string;
+
+  @ApiPropertyOptional({ example: '1000', description: 'the tree size the proof is for (a checkpoint\'s); the current size when absent' })
+  @IsOptional()
+  @Matches(TREE_SIZE_PATTERN, { message: '$property must be a whole number (a tree size)' })
+  treeSize?: string;
+}
+
+export class MerkleConsistencyQuery {
+  @ApiProperty({ example: '1000', description: 'the older tree size' })
+  @Matches(TREE_SIZE_PATTERN, { message: '$property must be a whole number (a tree size)' })
+  from!: string;
+
+  @ApiProperty({ example: '2000', description: 'the newer tree size' })
+  @Matches(TREE_SIZE_PATTERN, { message: '$property must be a whole number (a tree size)' })
+  to!: string;
 }
 
 export class RiskAlertsQueryDto extends PageQuery {

@@ -1,4 +1,5 @@
-import { ALL_PROJECTIONS, ProjectionRunner, type ProjectionStatus } from '@app/projections';
+import { MerkleTreeJob } from '@app/ledger';
+import { ALL_PROJECTIONS, catchUpMerkleTree, ProjectionRunner, type ProjectionStatus, type ReadStore } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InterruptedError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
@@ -48,7 +49,7 @@ export class ProjectCommand extends LedgerCommand<ProjectCommandOptions> {
     const readStore = await openConfiguredReadStore(context.config, 'create');
     try {
       const runner = new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS, logger: stderrLogger('project') });
-      const summary = options.once ? await catchUpOnce(runner, context) : await followUntilSignal(runner, context);
+      const summary = options.once ? await catchUpOnce(runner, readStore, context) : await followUntilSignal(runner, readStore, context);
       await context.printResult({ text: describeSummary(summary, options.once), json: summaryView(summary) });
     } finally {
       await readStore.close();
@@ -57,12 +58,14 @@ export class ProjectCommand extends LedgerCommand<ProjectCommandOptions> {
   }
 }
 
-async function catchUpOnce(runner: ProjectionRunner, context: CommandContext): Promise<ProjectSummary> {
+async function catchUpOnce(runner: ProjectionRunner, readStore: ReadStore, context: CommandContext): Promise<ProjectSummary> {
   const startedMs = performance.now();
   const startPosition = lowestPosition((await runner.status()).map((status) => status.position));
   const progress = context.progress('project');
   try {
     await runner.catchUp({ onProgress: catchUpListener(progress, context.signal, startPosition) });
+    // The Merkle tree over the log is kept by whoever keeps the read models.
+    await catchUpMerkleTree(context.store, readStore, { signal: context.signal });
     return summaryOf(startPosition, await runner.status(), startedMs, null);
   } finally {
     progress.finish();
@@ -70,10 +73,12 @@ async function catchUpOnce(runner: ProjectionRunner, context: CommandContext): P
 }
 
 /** Live: the runner catches up in the background, then follows the log; the first signal stops it. */
-async function followUntilSignal(runner: ProjectionRunner, context: CommandContext): Promise<ProjectSummary> {
+async function followUntilSignal(runner: ProjectionRunner, readStore: ReadStore, context: CommandContext): Promise<ProjectSummary> {
   const startedMs = performance.now();
   const startPosition = lowestPosition((await runner.status()).map((status) => status.position));
   runner.start();
+  const merkle = new MerkleTreeJob(context.store, readStore, stderrLogger('project'));
+  merkle.start();
   try {
     const caughtUp = await drawCatchUp(runner, context.progress('project'), startPosition, context.signal);
     if (caughtUp !== undefined && !context.json) {
@@ -82,7 +87,7 @@ async function followUntilSignal(runner: ProjectionRunner, context: CommandConte
     await aborted(context.signal);
   } finally {
     // Commits the batch being folded, then returns; the read store is closed by execute afterwards.
-    await runner.stop();
+    await Promise.all([runner.stop(), merkle.stop()]);
   }
   const reason: unknown = context.signal.reason;
   return summaryOf(startPosition, await runner.status(), startedMs, reason instanceof InterruptedError ? reason.signal : null);
