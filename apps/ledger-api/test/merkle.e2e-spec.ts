@@ -1,5 +1,5 @@
 import { verifyConsistency, verifyInclusion } from '@app/event-store';
-import { MerkleTreeJob } from '@app/ledger';
+import { MerkleTreeJob, parseCheckpointPublicKey, verifyCheckpoint } from '@app/ledger';
 import { fundedAccount, startTestApp, type TestApp } from './support/test-app';
 
 const b64 = (text: string): Buffer => Buffer.from(text, 'base64');
@@ -11,8 +11,12 @@ const b64 = (text: string): Buffer => Buffer.from(text, 'base64');
 describe('the Merkle tree and its proofs', () => {
   let t: TestApp;
 
-  /** The tree once it holds every event (the job follows the log about a second behind; this runs it now). */
+  /**
+   * The tree once it holds every event (the job follows the log about a second behind; this runs it now, twice: a
+   * pass may end by appending a checkpoint, which the next one folds without signing another).
+   */
   async function tree(): Promise<{ treeSize: number; rootHash: string; lastPosition: string | null }> {
+    await t.app.get(MerkleTreeJob).pass();
     await t.app.get(MerkleTreeJob).pass();
     const response = await t.auditor.get('/v1/audit/tree').expect(200);
     expect(response.body.treeSize).toBe(Number(await t.head()));
@@ -20,7 +24,7 @@ describe('the Merkle tree and its proofs', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ LEDGER_CHECKPOINT_EVERY_EVENTS: '5' });
     await fundedAccount(t, 'mk-1');
   });
   afterAll(() => t.close());
@@ -44,6 +48,23 @@ describe('the Merkle tree and its proofs', () => {
     const consistency = (await t.auditor.get(`/v1/audit/proofs/consistency?from=${older.treeSize}&to=${newer.treeSize}`).expect(200)).body;
     expect(consistency).toMatchObject({ from: older.treeSize, to: newer.treeSize, fromRoot: older.rootHash, toRoot: newer.rootHash });
     expect(verifyConsistency(older.treeSize, newer.treeSize, b64(older.rootHash), b64(newer.rootHash), consistency.consistencyPath.map(b64))).toBe(true);
+  });
+
+  it('signs checkpoints of the tree that verify with the public key it serves, and each names a head the proofs use', async () => {
+    await tree();
+    const listed = (await t.auditor.get('/v1/audit/checkpoints').expect(200)).body.checkpoints as Array<{ treeSize: number; rootHash: string; jws: string; kid: string }>;
+    expect(listed.length).toBeGreaterThan(0);
+    const jwk = (await t.auditor.get('/v1/audit/checkpoint-key').expect(200)).body;
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+    expect(jwk.d).toBeUndefined();
+    const publicKey = parseCheckpointPublicKey(JSON.stringify(jwk));
+    for (const checkpoint of listed) {
+      expect(await verifyCheckpoint(checkpoint.jws, publicKey)).toMatchObject({ treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, kid: jwk.kid });
+      const proof = (await t.auditor.get(`/v1/audit/proofs/inclusion?position=1&treeSize=${checkpoint.treeSize}`).expect(200)).body;
+      expect(proof.rootHash).toBe(checkpoint.rootHash);
+    }
+    // Newest first.
+    expect(listed.map((c) => c.treeSize)).toEqual([...listed.map((c) => c.treeSize)].sort((a, b) => b - a));
   });
 
   it('refuses sizes the tree has not reached, positions outside it and malformed numbers with 400 naming the field', async () => {

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJsonl, openSqliteEventStore, type EventToAppend } from '@app/event-store';
-import type { Actor } from '@app/ledger';
+import { CheckpointIssuer, checkpointPublicJwk, loadOrCreateCheckpointKey, systemClock, type Actor } from '@app/ledger';
+import { catchUpMerkleTree, openSqliteReadStore } from '@app/projections';
+import { writeFileSync } from 'node:fs';
 import { requireCliBuild, runCli } from './support/cli-process';
 import { SEEDED_EVENTS, seedLedger, withSqliteFile } from './support/ledger-files';
 
@@ -51,6 +53,40 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
     expect(json.stderr).toBe('');
     expect(human.code).toBe(0);
     expect(human.stdout).toBe(`verify: OK: ${SEEDED_EVENTS} events in 2 streams hold (log head at position ${SEEDED_EVENTS})\n`);
+  });
+
+  it('verify --against: the log against signed checkpoints and their public key; exit 1 names the position that changed', async () => {
+    // What the running ledger does: keep the tree beside the read models and sign a checkpoint into a file.
+    const store = openSqliteEventStore({ path: dbPath });
+    const readStore = openSqliteReadStore({ path: join(dir, 'read-models.db') });
+    const { key } = loadOrCreateCheckpointKey(null, dir);
+    const checkpoints = join(dir, 'checkpoints.jsonl');
+    try {
+      await catchUpMerkleTree(store, readStore);
+      expect(await new CheckpointIssuer(store, readStore, key, { everyEvents: 1, everySeconds: 1, file: checkpoints }, systemClock).issueIfDue()).toBeDefined();
+      await catchUpMerkleTree(store, readStore);
+    } finally {
+      await readStore.close();
+      await store.close();
+    }
+    const publicKey = join(dir, 'checkpoint-key.pub.json');
+    writeFileSync(publicKey, JSON.stringify(checkpointPublicJwk(key)));
+    const args = ['verify', '--against', checkpoints, '--checkpoint-key', publicKey];
+
+    const clean = await runCli(args, env);
+    expect(clean).toMatchObject({ code: 0, stderr: '' });
+    expect(clean.stdout).toContain(`verify --against: OK: 1 signed checkpoint of ${checkpoints} hold (largest tree size ${SEEDED_EVENTS})`);
+
+    const position = tamperAliceDeposit(dbPath);
+    const [human, json] = await Promise.all([runCli(args, env), runCli([...args, '--json'], env)]);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(`verify --against: FAILED: rewritten under the checkpoint of tree size ${SEEDED_EVENTS} (line 1,`);
+    expect(human.stdout).toContain(`at position ${position}`);
+    expect(JSON.parse(json.stdout).checkpoints.failure).toMatchObject({ reason: 'rewritten', firstPosition: String(position) });
+
+    const alone = await runCli(['verify', '--against', checkpoints], env);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--against and --checkpoint-key go together');
   });
 
   it('verify: one changed byte exits 1 naming the stream, revision and position', async () => {

@@ -2,6 +2,7 @@ import type { EventStoreLocation } from '@app/event-store';
 import type { ReadStoreLocation } from '@app/projections';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AttesterKeyError, DEFAULT_SECOND_FACTOR_AUDIENCE, parseAttesterKeys, type AttesterKey } from './second-factor/attester-keys';
+import { parseCheckpointKey } from './checkpoints/checkpoint';
 
 export type Role = 'service' | 'admin' | 'auditor' | 'finance';
 export const ROLES: readonly Role[] = ['service', 'admin', 'auditor', 'finance'];
@@ -33,6 +34,19 @@ export interface LedgerConfig {
   readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
   /** Who may attest a second factor (LEDGER_SECOND_FACTOR_KEYS), and the audience its proofs must name. */
   readonly secondFactor: { readonly keys: readonly AttesterKey[]; readonly audience: string };
+  /** Signed checkpoints of the Merkle tree: the key (null: generated in dataDir), how often, and an external copy. */
+  readonly checkpoints: CheckpointConfig;
+}
+
+export interface CheckpointConfig {
+  /** LEDGER_CHECKPOINT_KEY as given (validated); null: the key generated on first start in dataDir. */
+  readonly key: string | null;
+  /** A checkpoint once the tree has grown by this many events... */
+  readonly everyEvents: number;
+  /** ...or this many seconds after the last one, whichever comes first (never for no new event). */
+  readonly everySeconds: number;
+  /** LEDGER_CHECKPOINT_FILE: each checkpoint is also appended here as a JSON line (a copy outside the database). */
+  readonly file: string | null;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
@@ -173,6 +187,32 @@ function parseRiskMonitor(raw: string | undefined): 'on' | 'off' {
   throw new ConfigError('LEDGER_RISK_MONITOR', `must be on or off (got ${JSON.stringify(raw)})`);
 }
 
+function wholeNumberIn(variable: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(variable, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+function parseCheckpoints(env: NodeJS.ProcessEnv, cwd: string): CheckpointConfig {
+  const key = env.LEDGER_CHECKPOINT_KEY === undefined || env.LEDGER_CHECKPOINT_KEY === '' ? null : env.LEDGER_CHECKPOINT_KEY;
+  if (key !== null) {
+    try {
+      parseCheckpointKey(key);
+    } catch (error) {
+      throw new ConfigError('LEDGER_CHECKPOINT_KEY', `must be an Ed25519 private key, as a JWK or PEM (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const file = env.LEDGER_CHECKPOINT_FILE === undefined || env.LEDGER_CHECKPOINT_FILE === '' ? null : resolve(cwd, env.LEDGER_CHECKPOINT_FILE);
+  return {
+    key,
+    everyEvents: wholeNumberIn('LEDGER_CHECKPOINT_EVERY_EVENTS', env.LEDGER_CHECKPOINT_EVERY_EVENTS, 1_000, 1, 100_000_000),
+    everySeconds: wholeNumberIn('LEDGER_CHECKPOINT_EVERY_SECONDS', env.LEDGER_CHECKPOINT_EVERY_SECONDS, 60, 1, 86_400),
+    file,
+  };
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
@@ -190,5 +230,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     projector: parseProjector(env.LEDGER_PROJECTOR),
     secondFactor: parseSecondFactor(env.LEDGER_SECOND_FACTOR_KEYS, env.LEDGER_SECOND_FACTOR_AUDIENCE),
     riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
+    checkpoints: parseCheckpoints(env, cwd),
   };
 }

@@ -14,3 +14,6 @@ export * from './second-factor/attester';
 export * from './second-factor/verifier';
 export * from './risk-alert.job';
 export * from './merkle-tree.job';
+export * from './checkpoints/checkpoint';
+export * from './checkpoints/checkpoint-issuer';
+export * from './checkpoints/verify-against';

@@ -17,9 +17,13 @@ import { Ledger } from './ledger';
 import { TwoFactorRevocationJob } from './two-factor-revocation.job';
 import { RiskAlertJob } from './risk-alert.job';
 import { MerkleTreeJob } from './merkle-tree.job';
+import { loadOrCreateCheckpointKey, type CheckpointKey } from './checkpoints/checkpoint';
+import { CheckpointIssuer } from './checkpoints/checkpoint-issuer';
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
 export const READ_STORE = Symbol('READ_STORE');
+/** The key that signs the Merkle tree's checkpoints (configured, or generated on first start in the data folder). */
+export const CHECKPOINT_KEY = Symbol('CHECKPOINT_KEY');
 
 /** Starts and stops what the ledger runs beside the requests: the revocation job and the store itself. */
 @Injectable()
@@ -94,9 +98,18 @@ export class LedgerModule {
           inject: [Ledger, READ_STORE],
         },
         {
+          provide: CHECKPOINT_KEY,
+          useFactory: (): CheckpointKey => {
+            const { key, generatedAt } = loadOrCreateCheckpointKey(config.checkpoints.key, config.dataDir);
+            if (generatedAt !== null) new Logger('Ledger').log(`checkpoint signing key generated in ${generatedAt} (kid ${key.kid}): back it up, and give auditors its public key (GET /v1/audit/checkpoint-key)`);
+            return key;
+          },
+        },
+        {
           provide: MerkleTreeJob,
-          useFactory: (store: EventStore, readStore: ReadStore) => new MerkleTreeJob(store, readStore, new Logger('MerkleTree')),
-          inject: [EVENT_STORE, READ_STORE],
+          useFactory: (store: EventStore, readStore: ReadStore, key: CheckpointKey, clock: Clock) =>
+            new MerkleTreeJob(store, readStore, new Logger('MerkleTree'), new CheckpointIssuer(store, readStore, key, config.checkpoints, clock)),
+          inject: [EVENT_STORE, READ_STORE, CHECKPOINT_KEY, CLOCK],
         },
         {
           provide: TwoFactorRevocationJob,
@@ -105,7 +118,7 @@ export class LedgerModule {
         },
         LedgerLifecycle,
       ],
-      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner],
+      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, CHECKPOINT_KEY, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner],
     };
   }
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { auditEventView, EVENT_STORE, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore, type Hash } from '@app/event-store';
-import { READ_STORE } from '@app/ledger';
+import { CHECKPOINT_ISSUED, CHECKPOINT_KEY, checkpointPublicJwk, CHECKPOINTS_STREAM, READ_STORE, type CheckpointKey, type SignedCheckpoint } from '@app/ledger';
 import { StoredMerkleTree, type ReadStore } from '@app/projections';
-import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from '../dto/read.dto';
+import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, CheckpointsQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from '../dto/read.dto';
 import { badRequest } from '../http/validation';
 import { Roles } from '../http/roles.decorator';
 
@@ -31,6 +31,7 @@ export class AuditController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
+    @Inject(CHECKPOINT_KEY) private readonly checkpointKey: CheckpointKey,
   ) {}
 
   @Get('streams/:stream')
@@ -112,6 +113,25 @@ export class AuditController {
       toRoot: base64(await tree.head(to)),
       consistencyPath: (await tree.consistencyProof(from, to)).map(base64),
     };
+  }
+
+  @Get('checkpoint-key')
+  @Roles('auditor')
+  @ApiOperation({ summary: "The public key (JWK, Ed25519) that verifies the ledger's signed checkpoints: keep a copy outside the ledger" })
+  checkpointPublicKey() {
+    return checkpointPublicJwk(this.checkpointKey);
+  }
+
+  @Get('checkpoints')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'The latest signed checkpoints of the Merkle tree, newest first (each a compact JWS with its body)' })
+  async checkpoints(@Query() query: CheckpointsQuery): Promise<{ checkpoints: SignedCheckpoint[] }> {
+    const limit = pageSize(query.limit);
+    const checkpoints: SignedCheckpoint[] = [];
+    for await (const event of this.store.readStream(CHECKPOINTS_STREAM, { direction: 'backwards', maxCount: limit })) {
+      if (event.type === CHECKPOINT_ISSUED) checkpoints.push(event.data as SignedCheckpoint);
+    }
+    return { checkpoints };
   }
 
   private treeSize(tree: StoredMerkleTree, raw: string | undefined, field: string): number {

@@ -108,6 +108,13 @@ export class AuditVerifyQuery {
   stream?: string;
 }
 
+export class CheckpointsQuery {
+  @ApiPropertyOptional({ example: '100' })
+  @IsOptional()
+  @Matches(LIMIT_PATTERN, { message: '$property must be a whole number from 1 to 1000' })
+  limit?: string;
+}
+
 const TREE_SIZE_PATTERN = /^(0|[1-9][0-9]{0,14})$/;
 
 export class MerkleInclusionQuery {

@@ -1,4 +1,4 @@
-import { MerkleTreeJob } from '@app/ledger';
+import { CheckpointIssuer, loadOrCreateCheckpointKey, MerkleTreeJob, systemClock } from '@app/ledger';
 import { ALL_PROJECTIONS, catchUpMerkleTree, ProjectionRunner, type ProjectionStatus, type ReadStore } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InterruptedError } from '../cli-errors';
@@ -77,7 +77,9 @@ async function followUntilSignal(runner: ProjectionRunner, readStore: ReadStore,
   const startedMs = performance.now();
   const startPosition = lowestPosition((await runner.status()).map((status) => status.position));
   runner.start();
-  const merkle = new MerkleTreeJob(context.store, readStore, stderrLogger('project'));
+  const { key } = loadOrCreateCheckpointKey(context.config.checkpoints.key, context.config.dataDir);
+  const issuer = new CheckpointIssuer(context.store, readStore, key, context.config.checkpoints, systemClock);
+  const merkle = new MerkleTreeJob(context.store, readStore, stderrLogger('project'), issuer);
   merkle.start();
   try {
     const caughtUp = await drawCatchUp(runner, context.progress('project'), startPosition, context.signal);

@@ -1,0 +1,90 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { eventIdFor, WrongExpectedRevisionError, type EventStore } from '@app/event-store';
+import { StoredMerkleTree, type ReadStore } from '@app/projections';
+import type { Clock } from '../clock';
+import type { CheckpointConfig } from '../config';
+import { CHECKPOINT_ISSUED, CHECKPOINTS_STREAM, signCheckpoint, type CheckpointKey, type SignedCheckpoint } from './checkpoint';
+
+export interface IssuedCheckpoint {
+  readonly checkpoint: SignedCheckpoint;
+  readonly revision: bigint;
+  readonly position: bigint;
+}
+
+/**
+ * Issues a signed checkpoint of the Merkle tree when one is due: the tree has grown by `everyEvents` since the last
+ * checkpoint, or `everySeconds` have passed and it has grown at all (by more than the last checkpoint's own event).
+ * Appended on the `checkpoints` stream at the expected revision (two processes issue one checkpoint, not two), and,
+ * when a file is configured, appended there too and flushed to disk, so that a copy lives outside the database.
+ */
+export class CheckpointIssuer {
+  constructor(
+    private readonly store: EventStore,
+    private readonly readStore: ReadStore,
+    private readonly key: CheckpointKey,
+    private readonly options: Omit<CheckpointConfig, 'key'>,
+    private readonly clock: Clock,
+  ) {}
+
+  async last(): Promise<IssuedCheckpoint | undefined> {
+    for await (const event of this.store.readStream(CHECKPOINTS_STREAM, { direction: 'backwards', maxCount: 1 })) {
+      return { checkpoint: event.data as SignedCheckpoint, revision: event.revision, position: event.position };
+    }
+    return undefined;
+  }
+
+  async issueIfDue(): Promise<SignedCheckpoint | undefined> {
+    const tree = await StoredMerkleTree.open(this.readStore);
+    if (tree.size === 0) return undefined;
+    const last = await this.last();
+    const headPosition = (await tree.leaf(tree.size - 1)).position;
+    if (last !== undefined) {
+      // Nothing new, or nothing but the last checkpoint's own event: no checkpoint of a checkpoint.
+      if (tree.size <= last.checkpoint.treeSize || headPosition === last.position) return undefined;
+      const grown = tree.size - last.checkpoint.treeSize;
+      const ageSeconds = (this.clock.now().toMillis() - Date.parse(last.checkpoint.issuedAt)) / 1_000;
+      if (grown < this.options.everyEvents && ageSeconds < this.options.everySeconds) return undefined;
+    }
+    const issuedAt = this.clock.now().toUTC().toISO()!;
+    const checkpoint = await signCheckpoint(this.key, {
+      treeSize: tree.size,
+      rootHash: (await tree.head()).toString('base64'),
+      headPosition: headPosition.toString(),
+      issuedAt,
+    });
+    const commandId = `checkpoint:${tree.size}`;
+    try {
+      await this.store.append(
+        CHECKPOINTS_STREAM,
+        [
+          {
+            eventId: eventIdFor(commandId, 0),
+            type: CHECKPOINT_ISSUED,
+            data: checkpoint,
+            metadata: { commandId, correlationId: commandId, causationId: commandId, actor: { id: 'checkpoint-issuer', role: 'system' }, recordedAt: issuedAt, schemaVersion: 1 },
+          },
+        ],
+        { expectedRevision: last === undefined ? 'no_stream' : last.revision },
+      );
+    } catch (error) {
+      // Another process issued one first: its checkpoint stands.
+      if (error instanceof WrongExpectedRevisionError) return undefined;
+      throw error;
+    }
+    if (this.options.file !== null) appendLine(this.options.file, JSON.stringify(checkpoint));
+    return checkpoint;
+  }
+}
+
+/** Appends one line and flushes it to disk before returning. */
+function appendLine(path: string, line: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a', 0o644);
+  try {
+    writeSync(fd, `${line}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
