@@ -4,13 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJsonl, openSqliteEventStore, type EventToAppend } from '@app/event-store';
 import { CheckpointIssuer, checkpointPublicJwk, loadOrCreateCheckpointKey, systemClock, type Actor } from '@app/ledger';
-import { catchUpMerkleTree, openSqliteReadStore } from '@app/projections';
+import { catchUpMerkleTree, openSqliteReadStore, StoredMerkleTree } from '@app/projections';
 import { writeFileSync } from 'node:fs';
 import { requireCliBuild, runCli } from './support/cli-process';
 import { SEEDED_EVENTS, seedLedger, withSqliteFile } from './support/ledger-files';
 
 /** The actor of the filler events. */
 const actor: Actor = { id: 'seed', role: 'service' };
+
+function anEvent(type: string, data: unknown): EventToAppend {
+  const commandId = randomUUID();
+  return { eventId: randomUUID(), type, data, metadata: { commandId, correlationId: commandId, causationId: commandId, actor, recordedAt: '2022-01-17T00:00:00.000Z', schemaVersion: 1 } };
+}
 
 /** Changes one digit of alice's ETH deposit amount, keeping the JSON valid; returns the event's position. */
 function tamperAliceDeposit(path: string): number {
@@ -87,6 +92,65 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
     const alone = await runCli(['verify', '--against', checkpoints], env);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toContain('--against and --checkpoint-key go together');
+  });
+
+  it('audit verify-checkpoint, verify-inclusion and verify-consistency check saved checkpoints and proofs with the public key alone', async () => {
+    const store = openSqliteEventStore({ path: dbPath });
+    const readStore = openSqliteReadStore({ path: join(dir, 'read-models.db') });
+    const { key } = loadOrCreateCheckpointKey(null, dir);
+    const issuer = new CheckpointIssuer(store, readStore, key, { everyEvents: 1, everySeconds: 1, file: null }, systemClock);
+    const b64 = (hash: Buffer) => hash.toString('base64');
+    let older;
+    let newer;
+    let inclusion;
+    let consistency;
+    try {
+      await catchUpMerkleTree(store, readStore);
+      older = await issuer.issueIfDue();
+      await catchUpMerkleTree(store, readStore);
+      await store.append('account-zed', [anEvent('AccountOpened', { accountId: 'zed' })], { expectedRevision: 'no_stream' });
+      await catchUpMerkleTree(store, readStore);
+      newer = await issuer.issueIfDue();
+      const tree = await StoredMerkleTree.open(readStore);
+      // As GET /v1/audit/proofs/inclusion and /consistency answer them.
+      inclusion = { position: '2', leafIndex: 1, treeSize: newer!.treeSize, leafHash: b64((await tree.leaf(1)).hash), inclusionPath: (await tree.inclusionProof(1, newer!.treeSize)).map(b64) };
+      consistency = { from: older!.treeSize, to: newer!.treeSize, consistencyPath: (await tree.consistencyProof(older!.treeSize, newer!.treeSize)).map(b64) };
+    } finally {
+      await readStore.close();
+      await store.close();
+    }
+    const file = (name: string, value: unknown) => {
+      const path = join(dir, name);
+      writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+      return path;
+    };
+    const keyFile = file('key.pub.json', checkpointPublicJwk(key));
+    const [olderFile, newerFile] = [file('older.json', older), file('newer.json', newer)];
+    const proofFile = file('inclusion.json', inclusion);
+    const consistencyFile = file('consistency.json', consistency);
+
+    const checkpoint = await runCli(['audit', 'verify-checkpoint', '--checkpoint-key', keyFile, '--checkpoint', newerFile], {});
+    expect(checkpoint).toMatchObject({ code: 0, stderr: '' });
+    expect(checkpoint.stdout).toContain(`audit verify-checkpoint: OK: tree size ${newer!.treeSize}, root ${newer!.rootHash}`);
+    const included = await runCli(['audit', 'verify-inclusion', '--checkpoint-key', keyFile, '--checkpoint', newerFile, '--proof', proofFile], {});
+    expect(included).toMatchObject({ code: 0 });
+    expect(included.stdout).toContain(`the event at position 2 (leaf 1) is in the signed tree of ${newer!.treeSize} leaves`);
+    const consistent = await runCli(['audit', 'verify-consistency', '--checkpoint-key', keyFile, '--from', olderFile, '--to', newerFile, '--proof', consistencyFile], {});
+    expect(consistent).toMatchObject({ code: 0 });
+
+    // Refused: a proof for another leaf, a proof against the older checkpoint, a forged signature, another key.
+    const wrongLeaf = file('wrong.json', { ...inclusion!, leafIndex: 2 });
+    expect((await runCli(['audit', 'verify-inclusion', '--checkpoint-key', keyFile, '--checkpoint', newerFile, '--proof', wrongLeaf], {})).code).toBe(1);
+    const mismatched = await runCli(['audit', 'verify-inclusion', '--checkpoint-key', keyFile, '--checkpoint', olderFile, '--proof', proofFile], {});
+    expect(mismatched.code).toBe(1);
+    expect(mismatched.stdout).toContain(`the checkpoint signed ${older!.treeSize}`);
+    const [h, p, sig] = newer!.jws.split('.');
+    const forged = file('forged.json', { ...newer!, jws: `${h}.${p}.${sig!.slice(0, -4)}AAAA` });
+    expect((await runCli(['audit', 'verify-checkpoint', '--checkpoint-key', keyFile, '--checkpoint', forged], {})).code).toBe(1);
+    const reversed = await runCli(['audit', 'verify-consistency', '--checkpoint-key', keyFile, '--from', newerFile, '--to', olderFile, '--proof', consistencyFile], {});
+    expect(reversed.code).toBe(1);
+    expect((await runCli(['audit', 'verify-checkpoint', '--checkpoint-key', file('not-a-key', 'hello'), '--checkpoint', newerFile], {})).code).toBe(2);
+    expect((await runCli(['audit'], {})).code).toBe(2);
   });
 
   it('verify: one changed byte exits 1 naming the stream, revision and position', async () => {

@@ -39,6 +39,8 @@ export interface LedgerConfig {
 }
 
 export interface CheckpointConfig {
+  /** LEDGER_CHECKPOINTS: `on` (the default): the process that keeps the Merkle tree signs checkpoints; `off`: it does not. */
+  readonly signing: 'on' | 'off';
   /** LEDGER_CHECKPOINT_KEY as given (validated); null: the key generated on first start in dataDir. */
   readonly key: string | null;
   /** A checkpoint once the tree has grown by this many events... */
@@ -205,7 +207,10 @@ function parseCheckpoints(env: NodeJS.ProcessEnv, cwd: string): CheckpointConfig
     }
   }
   const file = env.LEDGER_CHECKPOINT_FILE === undefined || env.LEDGER_CHECKPOINT_FILE === '' ? null : resolve(cwd, env.LEDGER_CHECKPOINT_FILE);
+  const signing = env.LEDGER_CHECKPOINTS === undefined || env.LEDGER_CHECKPOINTS === '' || env.LEDGER_CHECKPOINTS === 'on' ? 'on' : env.LEDGER_CHECKPOINTS === 'off' ? 'off' : null;
+  if (signing === null) throw new ConfigError('LEDGER_CHECKPOINTS', `must be on or off (got ${JSON.stringify(env.LEDGER_CHECKPOINTS)})`);
   return {
+    signing,
     key,
     everyEvents: wholeNumberIn('LEDGER_CHECKPOINT_EVERY_EVENTS', env.LEDGER_CHECKPOINT_EVERY_EVENTS, 1_000, 1, 100_000_000),
     everySeconds: wholeNumberIn('LEDGER_CHECKPOINT_EVERY_SECONDS', env.LEDGER_CHECKPOINT_EVERY_SECONDS, 60, 1, 86_400),

@@ -108,7 +108,12 @@ export class LedgerModule {
         {
           provide: MerkleTreeJob,
           useFactory: (store: EventStore, readStore: ReadStore, key: CheckpointKey, clock: Clock) =>
-            new MerkleTreeJob(store, readStore, new Logger('MerkleTree'), new CheckpointIssuer(store, readStore, key, config.checkpoints, clock)),
+            new MerkleTreeJob(
+              store,
+              readStore,
+              new Logger('MerkleTree'),
+              config.checkpoints.signing === 'on' ? new CheckpointIssuer(store, readStore, key, config.checkpoints, clock) : undefined,
+            ),
           inject: [EVENT_STORE, READ_STORE, CHECKPOINT_KEY, CLOCK],
         },
         {

@@ -77,8 +77,9 @@ async function followUntilSignal(runner: ProjectionRunner, readStore: ReadStore,
   const startedMs = performance.now();
   const startPosition = lowestPosition((await runner.status()).map((status) => status.position));
   runner.start();
-  const { key } = loadOrCreateCheckpointKey(context.config.checkpoints.key, context.config.dataDir);
-  const issuer = new CheckpointIssuer(context.store, readStore, key, context.config.checkpoints, systemClock);
+  const signing = context.config.checkpoints.signing === 'on';
+  const key = signing ? loadOrCreateCheckpointKey(context.config.checkpoints.key, context.config.dataDir).key : undefined;
+  const issuer = key === undefined ? undefined : new CheckpointIssuer(context.store, readStore, key, context.config.checkpoints, systemClock);
   const merkle = new MerkleTreeJob(context.store, readStore, stderrLogger('project'), issuer);
   merkle.start();
   try {

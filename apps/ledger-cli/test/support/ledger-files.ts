@@ -57,7 +57,8 @@ export function storedCheckpoints(readStorePath: string): Map<string, number> {
   if (!existsSync(readStorePath)) return new Map();
   try {
     return withSqliteFile(readStorePath, (db) => {
-      const rows = db.prepare<[], { projection: string; position: number }>('SELECT projection, position FROM checkpoints').all();
+      // The read models' checkpoints; the Merkle tree over the log keeps its own, committed apart.
+      const rows = db.prepare<[], { projection: string; position: number }>("SELECT projection, position FROM checkpoints WHERE projection <> 'merkle-tree'").all();
       return new Map(rows.map((row) => [row.projection, row.position]));
     });
   } catch (error) {

@@ -14,7 +14,8 @@ export interface IssuedCheckpoint {
 
 /**
  * Issues a signed checkpoint of the Merkle tree when one is due: the tree has grown by `everyEvents` since the last
- * checkpoint, or `everySeconds` have passed and it has grown at all (by more than the last checkpoint's own event).
+ * checkpoint, or `everySeconds` have passed since it (since the first event, before the first checkpoint) and it has
+ * grown at all (by more than the last checkpoint's own event).
  * Appended on the `checkpoints` stream at the expected revision (two processes issue one checkpoint, not two), and,
  * when a file is configured, appended there too and flushed to disk, so that a copy lives outside the database.
  */
@@ -23,7 +24,7 @@ export class CheckpointIssuer {
     private readonly store: EventStore,
     private readonly readStore: ReadStore,
     private readonly key: CheckpointKey,
-    private readonly options: Omit<CheckpointConfig, 'key'>,
+    private readonly options: Pick<CheckpointConfig, 'everyEvents' | 'everySeconds' | 'file'>,
     private readonly clock: Clock,
   ) {}
 
@@ -34,18 +35,23 @@ export class CheckpointIssuer {
     return undefined;
   }
 
+  private async firstEventAt(): Promise<number> {
+    for await (const event of this.store.readAll({ maxCount: 1 })) return Date.parse(event.metadata.recordedAt);
+    return this.clock.now().toMillis();
+  }
+
   async issueIfDue(): Promise<SignedCheckpoint | undefined> {
     const tree = await StoredMerkleTree.open(this.readStore);
     if (tree.size === 0) return undefined;
     const last = await this.last();
     const headPosition = (await tree.leaf(tree.size - 1)).position;
-    if (last !== undefined) {
-      // Nothing new, or nothing but the last checkpoint's own event: no checkpoint of a checkpoint.
-      if (tree.size <= last.checkpoint.treeSize || headPosition === last.position) return undefined;
-      const grown = tree.size - last.checkpoint.treeSize;
-      const ageSeconds = (this.clock.now().toMillis() - Date.parse(last.checkpoint.issuedAt)) / 1_000;
-      if (grown < this.options.everyEvents && ageSeconds < this.options.everySeconds) return undefined;
-    }
+    // Nothing new, or nothing but the last checkpoint's own event: no checkpoint of a checkpoint.
+    if (last !== undefined && (tree.size <= last.checkpoint.treeSize || headPosition === last.position)) return undefined;
+    // Due once the tree has grown by everyEvents, or everySeconds after the last checkpoint (the first event, before the first one).
+    const grown = tree.size - (last?.checkpoint.treeSize ?? 0);
+    const since = last === undefined ? await this.firstEventAt() : Date.parse(last.checkpoint.issuedAt);
+    const ageSeconds = (this.clock.now().toMillis() - since) / 1_000;
+    if (grown < this.options.everyEvents && ageSeconds < this.options.everySeconds) return undefined;
     const issuedAt = this.clock.now().toUTC().toISO()!;
     const checkpoint = await signCheckpoint(this.key, {
       treeSize: tree.size,
