@@ -24,6 +24,8 @@ describe('configuration', () => {
     [{ LEDGER_CHECKPOINT_KEY: '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}' }, 'LEDGER_CHECKPOINT_KEY'],
     [{ LEDGER_CHECKPOINT_EVERY_EVENTS: '0' }, 'LEDGER_CHECKPOINT_EVERY_EVENTS'],
     [{ LEDGER_CHECKPOINTS: 'yes' }, 'LEDGER_CHECKPOINTS'],
+    [{ LEDGER_CHECKPOINT_WEBHOOK: 'ftp://audit.example/in' }, 'LEDGER_CHECKPOINT_WEBHOOK'],
+    [{ LEDGER_CHECKPOINT_WEBHOOK: 'not a url' }, 'LEDGER_CHECKPOINT_WEBHOOK'],
     [{ LEDGER_CHECKPOINT_EVERY_SECONDS: '1h' }, 'LEDGER_CHECKPOINT_EVERY_SECONDS'],
   ])('refuses %p with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -31,7 +33,7 @@ describe('configuration', () => {
   });
 
   it('signs a checkpoint every 1,000 events or 60 s by default, with a key generated in the data folder', () => {
-    expect(loadConfig({}).checkpoints).toEqual({ signing: 'on', key: null, everyEvents: 1_000, everySeconds: 60, file: null });
+    expect(loadConfig({}).checkpoints).toEqual({ signing: 'on', webhook: null, key: null, everyEvents: 1_000, everySeconds: 60, file: null });
     expect(loadConfig({ LEDGER_CHECKPOINT_FILE: 'audit/checkpoints.jsonl', LEDGER_CHECKPOINT_EVERY_SECONDS: '5' }, '/srv').checkpoints).toMatchObject({ file: '/srv/audit/checkpoints.jsonl', everySeconds: 5 });
   });
 

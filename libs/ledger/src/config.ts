@@ -49,6 +49,8 @@ export interface CheckpointConfig {
   readonly everySeconds: number;
   /** LEDGER_CHECKPOINT_FILE: each checkpoint is also appended here as a JSON line (a copy outside the database). */
   readonly file: string | null;
+  /** LEDGER_CHECKPOINT_WEBHOOK: each checkpoint is also POSTed here as JSON (http or https). */
+  readonly webhook: string | null;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
@@ -209,8 +211,21 @@ function parseCheckpoints(env: NodeJS.ProcessEnv, cwd: string): CheckpointConfig
   const file = env.LEDGER_CHECKPOINT_FILE === undefined || env.LEDGER_CHECKPOINT_FILE === '' ? null : resolve(cwd, env.LEDGER_CHECKPOINT_FILE);
   const signing = env.LEDGER_CHECKPOINTS === undefined || env.LEDGER_CHECKPOINTS === '' || env.LEDGER_CHECKPOINTS === 'on' ? 'on' : env.LEDGER_CHECKPOINTS === 'off' ? 'off' : null;
   if (signing === null) throw new ConfigError('LEDGER_CHECKPOINTS', `must be on or off (got ${JSON.stringify(env.LEDGER_CHECKPOINTS)})`);
+  const webhookRaw = env.LEDGER_CHECKPOINT_WEBHOOK === undefined || env.LEDGER_CHECKPOINT_WEBHOOK === '' ? null : env.LEDGER_CHECKPOINT_WEBHOOK;
+  let webhook: string | null = null;
+  if (webhookRaw !== null) {
+    let url: URL;
+    try {
+      url = new URL(webhookRaw);
+    } catch {
+      throw new ConfigError('LEDGER_CHECKPOINT_WEBHOOK', 'must be an http or https URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('LEDGER_CHECKPOINT_WEBHOOK', `must be an http or https URL (got ${url.protocol})`);
+    webhook = url.toString();
+  }
   return {
     signing,
+    webhook,
     key,
     everyEvents: wholeNumberIn('LEDGER_CHECKPOINT_EVERY_EVENTS', env.LEDGER_CHECKPOINT_EVERY_EVENTS, 1_000, 1, 100_000_000),
     everySeconds: wholeNumberIn('LEDGER_CHECKPOINT_EVERY_SECONDS', env.LEDGER_CHECKPOINT_EVERY_SECONDS, 60, 1, 86_400),

@@ -112,7 +112,7 @@ export class LedgerModule {
               store,
               readStore,
               new Logger('MerkleTree'),
-              config.checkpoints.signing === 'on' ? new CheckpointIssuer(store, readStore, key, config.checkpoints, clock) : undefined,
+              config.checkpoints.signing === 'on' ? new CheckpointIssuer(store, readStore, key, config.checkpoints, clock, new Logger('Checkpoints')) : undefined,
             ),
           inject: [EVENT_STORE, READ_STORE, CHECKPOINT_KEY, CLOCK],
         },

@@ -17,6 +17,12 @@ export const TARGETS = {
   sequential_vs_emmett: 10,
 } as const;
 
+export interface TreeFigures {
+  readonly leaves: number;
+  readonly seconds: number;
+  readonly leavesPerSecond: number;
+}
+
 export interface BenchRun {
   readonly quick: boolean;
   readonly workload: WorkloadSize;
@@ -34,6 +40,9 @@ export interface BenchRun {
   readonly replayWorkload: ReplayFigures;
   /** The rebuild of the large synthetic log (not with --quick). */
   readonly replayLarge: (ReplayFigures & { readonly generatedEvents: number; readonly generationSeconds: number }) | null;
+  /** The Merkle tree folded from nothing over the workload's log, and over the large log (not with --quick). */
+  readonly treeWorkload: TreeFigures;
+  readonly treeLarge: TreeFigures | null;
   readonly elapsedSeconds: number;
 }
 
@@ -72,6 +81,7 @@ export function benchJson(run: BenchRun) {
     emmett_concurrent_commands_per_s: run.emmett.concurrent.perSecond,
     sequential_vs_emmett: sequentialVsEmmett,
     concurrent_vs_emmett: ratio(run.concurrent.perSecond, run.emmett.concurrent.perSecond),
+    merkle_tree_leaves_per_s: (run.treeLarge ?? run.treeWorkload).leavesPerSecond,
     second_factor_verify_us_per_command: run.verification.sequentialMicrosPerProof,
     second_factor_verify_us_per_command_in_flight: run.verification.concurrentMicrosPerProof,
     targets: TARGETS,
@@ -101,6 +111,8 @@ export function benchJson(run: BenchRun) {
       emmett: { ...run.emmett, console_lines: run.emmettLogLines },
       replay_workload_log: run.replayWorkload,
       replay_large_log: run.replayLarge === null ? null : { ...run.replayLarge, generationSeconds: round(run.replayLarge.generationSeconds) },
+      merkle_tree_workload_log: { ...run.treeWorkload, seconds: round(run.treeWorkload.seconds) },
+      merkle_tree_large_log: run.treeLarge === null ? null : { ...run.treeLarge, seconds: round(run.treeLarge.seconds) },
     },
     store: 'SQLite (WAL, synchronous=FULL), fresh temporary file',
     machine: machine(),
@@ -156,6 +168,10 @@ export function benchText(run: BenchRun): string {
     run.replayLarge === null
       ? '  replay of a 1,000,000-event log: skipped (--quick); the replay figures above are from the workload log'
       : `${replayRow('replay of the large log', run.replayLarge)}\n    (log generated in ${run.replayLarge.generationSeconds.toFixed(1)} s; the replay figures above are from it)`,
+    `  Merkle tree folded from nothing (leaf hash of each event's canonical input, tiles committed every 10,000): ` +
+      `workload log ${n(run.treeWorkload.leaves)} leaves in ${run.treeWorkload.seconds.toFixed(2)} s, ${n(run.treeWorkload.leavesPerSecond)}/s` +
+      (run.treeLarge === null ? '' : `; large log ${n(run.treeLarge.leaves)} leaves in ${run.treeLarge.seconds.toFixed(2)} s, ${n(run.treeLarge.leavesPerSecond)}/s`) +
+      `; the HTTP server keeps it live (and signs checkpoints) while the HTTP figures are taken`,
     `  this disk, plain better-sqlite3 (synchronous=FULL): ${n(disk.singleRowCommitsPerSecond)} single-row commits/s, ` +
       `${n(disk.eventCommitsPerSecond)} single-event commits/s on the event store's schema; ${n(disk.rowsPerSecondAt100PerCommit)} rows/s at 100 per commit, ` +
       `${n(disk.eventsPerSecondAt64PerCommit)} events/s at 64 per commit on the event store's schema`,

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteEventStore } from '@app/event-store';
+import { openSqliteEventStore, type EventStore } from '@app/event-store';
+import { catchUpMerkleTree, openSqliteReadStore } from '@app/projections';
 import { Ledger, systemClock, verifierFor } from '@app/ledger';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
@@ -9,7 +10,7 @@ import { measureDisk } from '../bench/disk';
 import { runEmmettWorkload } from '../bench/emmett';
 import { runHttpBench } from '../bench/http';
 import { replayInChild } from '../bench/replay';
-import { benchJson, benchText, type BenchRun } from '../bench/report';
+import { benchJson, benchText, type BenchRun, type TreeFigures } from '../bench/report';
 import { writeSyntheticLog } from '../bench/synthetic-log';
 import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, verificationPhase, WORKLOAD } from '../bench/workload';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
@@ -98,6 +99,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
     context.signal.throwIfAborted();
 
     const replayWorkload = await replayInChild(join(options.folder, 'ledger.db'), join(options.folder, 'read-models.db'), context.signal);
+    const treeWorkload = await measureTree(context.store, join(options.folder, 'tree-workload.db'));
 
     // Emmett decides about 300 commands/s here: with --quick it gets fewer requests per phase (its rate, not its
     // total, is what is compared), so that the quick run stays under two minutes.
@@ -123,6 +125,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
     }).finally(() => httpProgress.finish());
 
     let replayLarge: BenchRun['replayLarge'] = null;
+    let treeLarge: TreeFigures | null = null;
     if (!options.quick) {
       const largePath = join(options.folder, 'large.db');
       const generatedMs = performance.now();
@@ -142,6 +145,12 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       const generationSeconds = (performance.now() - generatedMs) / 1_000;
       const figures = await replayInChild(largePath, join(options.folder, 'large.read-models.db'), context.signal);
       replayLarge = { ...figures, generatedEvents, generationSeconds };
+      const reopened = openSqliteEventStore({ path: largePath });
+      try {
+        treeLarge = await measureTree(reopened, join(options.folder, 'tree-large.db'));
+      } finally {
+        await reopened.close();
+      }
     }
 
     const run: BenchRun = {
@@ -157,10 +166,25 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       verification,
       replayWorkload,
       replayLarge,
+      treeWorkload,
+      treeLarge,
       elapsedSeconds: (performance.now() - startedMs) / 1_000,
     };
     await context.printResult({ json: benchJson(run), text: benchText(run) });
     return ExitCode.OK;
+  }
+}
+
+/** The Merkle tree over a whole log, folded from nothing into a fresh SQLite read store (what a rebuild of the tree costs). */
+async function measureTree(store: EventStore, readStorePath: string): Promise<TreeFigures> {
+  const readStore = openSqliteReadStore({ path: readStorePath });
+  try {
+    const startedMs = performance.now();
+    const result = await catchUpMerkleTree(store, readStore);
+    const seconds = (performance.now() - startedMs) / 1_000;
+    return { leaves: result.size, seconds, leavesPerSecond: seconds > 0 ? Math.round(result.size / seconds) : 0 };
+  } finally {
+    await readStore.close();
   }
 }
 

@@ -79,7 +79,7 @@ async function followUntilSignal(runner: ProjectionRunner, readStore: ReadStore,
   runner.start();
   const signing = context.config.checkpoints.signing === 'on';
   const key = signing ? loadOrCreateCheckpointKey(context.config.checkpoints.key, context.config.dataDir).key : undefined;
-  const issuer = key === undefined ? undefined : new CheckpointIssuer(context.store, readStore, key, context.config.checkpoints, systemClock);
+  const issuer = key === undefined ? undefined : new CheckpointIssuer(context.store, readStore, key, context.config.checkpoints, systemClock, stderrLogger('project'));
   const merkle = new MerkleTreeJob(context.store, readStore, stderrLogger('project'), issuer);
   merkle.start();
   try {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   consistencyProof,
   emptyTreeHash,
@@ -48,6 +49,18 @@ describe('the RFC 9162 Merkle tree', () => {
     expect(leafHash('a').toString('base64')).toBe('Aippeebat6pa5MPl5F9+l3ESp+Y1k4INvsHsc4ok+Tw=');
     expect(nodeHash(leafHash('a'), leafHash('b')).toString('base64')).toBe(HEADS[1]);
     expect(treeHead(tree, 0).toString('base64')).toBe(EMPTY);
+  });
+
+  it('computes a small tree as the RFC draws it, by hand: 5 leaves split 4 + 1, the 4 split 2 + 2', () => {
+    const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((x) => sha(Buffer.from([0]), Buffer.from(x)));
+    const node = (l: Buffer, r: Buffer) => sha(Buffer.from([1]), l, r);
+    const root = node(node(node(a!, b!), node(c!, d!)), e!);
+    expect(treeHead(tree, 5).equals(root)).toBe(true);
+    // Leaf c's path: its sibling d, then the pair (a, b), then the lone e on the right.
+    expect(inclusionProof(tree, 2, 5)).toEqual([d, node(a!, b!), e]);
+    // 3 leaves to 5: c (the old tree's right edge), d, then (a, b), then e.
+    expect(consistencyProof(tree, 3, 5)).toEqual([c, d, node(a!, b!), e]);
   });
 
   it.each(HEADS.map((head, i) => [i + 1, head]))('gives the C2SP head of the tree of the first %i leaves', (size, head) => {

@@ -24,8 +24,9 @@ export class CheckpointIssuer {
     private readonly store: EventStore,
     private readonly readStore: ReadStore,
     private readonly key: CheckpointKey,
-    private readonly options: Pick<CheckpointConfig, 'everyEvents' | 'everySeconds' | 'file'>,
+    private readonly options: Pick<CheckpointConfig, 'everyEvents' | 'everySeconds' | 'file'> & { readonly webhook?: string | null },
     private readonly clock: Clock,
+    private readonly logger?: { warn?(message: string): void; error(message: string): void },
   ) {}
 
   async last(): Promise<IssuedCheckpoint | undefined> {
@@ -79,9 +80,36 @@ export class CheckpointIssuer {
       throw error;
     }
     if (this.options.file !== null) appendLine(this.options.file, JSON.stringify(checkpoint));
+    if (this.options.webhook) await this.deliver(this.options.webhook, checkpoint);
     return checkpoint;
   }
+
+  /**
+   * POSTs the checkpoint as JSON, trying three times within 15 s. A delivery that fails is logged and not retried
+   * later: the stream (and the file, when configured) keep every checkpoint, and GET /v1/audit/checkpoints serves them.
+   */
+  private async deliver(url: string, checkpoint: SignedCheckpoint): Promise<void> {
+    let failure = '';
+    for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt += 1) {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(checkpoint),
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        });
+        if (response.ok) return;
+        failure = `HTTP ${response.status}`;
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+    }
+    this.logger?.error(`checkpoint of tree size ${checkpoint.treeSize} not delivered to the webhook after ${WEBHOOK_ATTEMPTS} attempts (${failure}); it is on the checkpoints stream`);
+  }
 }
+
+const WEBHOOK_ATTEMPTS = 3;
+const WEBHOOK_TIMEOUT_MS = 5_000;
 
 /** Appends one line and flushes it to disk before returning. */
 function appendLine(path: string, line: string): void {

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,6 +137,39 @@ describe('signed checkpoints of the Merkle tree', () => {
     const deleted = await verifyAgainstCheckpoints(store, lines(), publicKey, readStore);
     // The platform stream's first event was at position 4 (n = 3): every checkpoint's history lost it.
     expect(deleted).toMatchObject({ ok: false, checkpointsChecked: 1, failure: { checkpoint: { treeSize: 100 }, firstPosition: 4n } });
+  });
+
+  it('also POSTs each checkpoint to a webhook, and logs (without failing) a webhook that refuses it', async () => {
+    const received: string[] = [];
+    let status = 204;
+    const server: Server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/checkpoints`;
+    const errors: string[] = [];
+    try {
+      const hooked = new CheckpointIssuer(store, readStore, key, { everyEvents: 100, everySeconds: 60, file: file(), webhook: url }, clock, { error: (m) => void errors.push(m) });
+      await append(100);
+      await catchUpMerkleTree(store, readStore);
+      const sent = await hooked.issueIfDue();
+      expect(received.map((body) => JSON.parse(body))).toEqual([sent]);
+      status = 500;
+      await append(100);
+      await catchUpMerkleTree(store, readStore);
+      const refused = await hooked.issueIfDue();
+      expect(refused).toBeDefined();
+      expect(received).toHaveLength(4);
+      expect(errors).toEqual([`checkpoint of tree size ${refused!.treeSize} not delivered to the webhook after 3 attempts (HTTP 500); it is on the checkpoints stream`]);
+      expect(JSON.parse(lines().filter(Boolean).pop()!)).toEqual(refused);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('refuses a checkpoint signed by another key, or edited, naming its line', async () => {
