@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TWO_FACTOR_METHODS, SECOND_FACTOR_MAX_LIFETIME_SECONDS, type SecondFactorAction, type TwoFactorMethod } from '@app/domain';
 import { attesterFromJwk, attesterKeysEnv, generateAttester, privateJwk, signProof } from '@app/ledger';
-import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
+import { Command, Option, SubCommand } from 'nest-commander';
 import { ExitCode, InvalidOptionValueError, RefusedError, UsageError } from '../cli-errors';
-import { LedgerCommand, type CommandContext, type CommanderCommand } from '../ledger-command';
+import { LedgerCommand, type CommandContext } from '../ledger-command';
+import { GroupCommand } from '../group-command';
 import type { StoreAccess } from '../open-store';
 import { numberOption, stringOption } from '../options';
 
@@ -206,18 +207,8 @@ export class AttesterSignCommand extends AttesterSubCommand<SignOptions> {
   description: "stand in for the exchange's authentication service: make a key pair, sign second-factor proofs",
   subCommands: [AttesterKeygenCommand, AttesterSignCommand],
 })
-export class AttesterCommand extends CommandRunner {
-  override setCommand(command: CommanderCommand): this {
-    command.exitOverride().showHelpAfterError().allowExcessArguments(true);
-    return super.setCommand(command);
-  }
-
-  async run(params: string[]): Promise<void> {
-    const given = params[0] === undefined ? 'give a sub-command' : `unknown command '${params[0]}'`;
-    process.stderr.write(`error: ${given}: attester keygen or attester sign\n`);
-    this.command.outputHelp({ error: true });
-    process.exitCode = ExitCode.USAGE;
-  }
+export class AttesterCommand extends GroupCommand {
+  protected readonly usage = 'attester keygen or attester sign';
 }
 
 export const ATTESTER_COMMANDS = [AttesterCommand, AttesterKeygenCommand, AttesterSignCommand];

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { verifyConsistency, verifyInclusion } from '@app/event-store';
 import { CheckpointError, parseCheckpointPublicKey, verifyCheckpoint, type CheckpointBody } from '@app/ledger';
 import type { KeyObject } from 'node:crypto';
-import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
+import { Command, Option, SubCommand } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
-import { LedgerCommand, type CommandContext, type CommanderCommand } from '../ledger-command';
+import { LedgerCommand, type CommandContext } from '../ledger-command';
+import { GroupCommand } from '../group-command';
 import type { StoreAccess } from '../open-store';
 import { stringOption } from '../options';
 
@@ -217,18 +218,8 @@ export class AuditVerifyConsistencyCommand extends AuditSubCommand<VerifyConsist
   description: "an auditor's offline checks of signed checkpoints and the ledger's proofs, with the public key alone",
   subCommands: [AuditVerifyCheckpointCommand, AuditVerifyInclusionCommand, AuditVerifyConsistencyCommand],
 })
-export class AuditCommand extends CommandRunner {
-  override setCommand(command: CommanderCommand): this {
-    command.exitOverride().showHelpAfterError().allowExcessArguments(true);
-    return super.setCommand(command);
-  }
-
-  async run(params: string[]): Promise<void> {
-    const given = params[0] === undefined ? 'give a sub-command' : `unknown command '${params[0]}'`;
-    process.stderr.write(`error: ${given}: audit verify-checkpoint, verify-inclusion or verify-consistency\n`);
-    this.command.outputHelp({ error: true });
-    process.exitCode = ExitCode.USAGE;
-  }
+export class AuditCommand extends GroupCommand {
+  protected readonly usage = 'audit verify-checkpoint, verify-inclusion or verify-consistency';
 }
 
 export const AUDIT_COMMANDS = [AuditCommand, AuditVerifyCheckpointCommand, AuditVerifyInclusionCommand, AuditVerifyConsistencyCommand];

@@ -1,7 +1,8 @@
 import { ApiKeyFile, ROLES, type LedgerConfig, type Role } from '@app/ledger';
-import { Command, CommandRunner, Option, SubCommand } from 'nest-commander';
+import { Command, Option, SubCommand } from 'nest-commander';
 import { ExitCode, InvalidOptionValueError, RefusedError, UsageError } from '../cli-errors';
-import { LedgerCommand, type CommandContext, type CommanderCommand } from '../ledger-command';
+import { LedgerCommand, type CommandContext } from '../ledger-command';
+import { GroupCommand } from '../group-command';
 import type { StoreAccess } from '../open-store';
 import { stringOption } from '../options';
 
@@ -122,20 +123,8 @@ export class KeysRevokeCommand extends KeysSubCommand<KeysRevokeOptions> {
   description: 'manage the generated API keys in the data folder (not those of LEDGER_API_KEYS)',
   subCommands: [KeysListCommand, KeysCreateCommand, KeysRevokeCommand],
 })
-export class KeysCommand extends CommandRunner {
-  override setCommand(command: CommanderCommand): this {
-    // An unknown sub-command reaches run() as an argument, to be named in the message.
-    command.exitOverride().showHelpAfterError().allowExcessArguments(true);
-    return super.setCommand(command);
-  }
-
-  /** Reached only without a known sub-command. */
-  async run(params: string[]): Promise<void> {
-    const given = params[0] === undefined ? 'give a sub-command' : `unknown command '${params[0]}'`;
-    process.stderr.write(`error: ${given}: keys list, keys create --role ROLE or keys revoke --id ID\n`);
-    this.command.outputHelp({ error: true });
-    process.exitCode = ExitCode.USAGE;
-  }
+export class KeysCommand extends GroupCommand {
+  protected readonly usage = 'keys list, keys create --role ROLE or keys revoke --id ID';
 }
 
 /** The providers of `keys` and its sub-commands, for the CLI module. */
