@@ -94,6 +94,19 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
     expect(alone.stderr).toContain('--against and --checkpoint-key go together');
   });
 
+  it('rebuild --merkle-tree folds the tree over the log again from nothing, into the read store beside it', async () => {
+    const run = await runCli(['rebuild', '--merkle-tree'], env);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(new RegExp(`^rebuild: Merkle tree rebuilt over ${SEEDED_EVENTS} events in \\d+\\.\\d s`));
+    const readStore = openSqliteReadStore({ path: join(dir, 'read-models.db') });
+    try {
+      expect((await StoredMerkleTree.open(readStore)).size).toBe(SEEDED_EVENTS);
+    } finally {
+      await readStore.close();
+    }
+    expect((await runCli(['rebuild', '--merkle-tree', '--projection', 'balances'], env)).code).toBe(2);
+  });
+
   it('audit verify-checkpoint, verify-inclusion and verify-consistency check saved checkpoints and proofs with the public key alone', async () => {
     const store = openSqliteEventStore({ path: dbPath });
     const readStore = openSqliteReadStore({ path: join(dir, 'read-models.db') });

@@ -1,6 +1,6 @@
-import { BULK_BATCH_SIZE, rebuild, type CatchUpResult } from '@app/projections';
+import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, type CatchUpResult } from '@app/projections';
 import { Command, Option } from 'nest-commander';
-import { ExitCode } from '../cli-errors';
+import { ExitCode, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 import { openConfiguredReadStore } from '../open-store';
 import { numberOption, parseBatchSize, parseProjectionName, PROJECTION_NAMES, stringOption } from '../options';
@@ -11,6 +11,8 @@ interface RebuildCommandOptions {
   readonly projection: string | undefined;
   /** Events per commit; BULK_BATCH_SIZE when undefined. */
   readonly batchSize: number | undefined;
+  /** --merkle-tree: the Merkle tree over the log instead of the read models. */
+  readonly merkleTree: boolean;
 }
 
 interface RebuildSummary {
@@ -43,11 +45,38 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     return parseBatchSize(value);
   }
 
+  @Option({ flags: '--merkle-tree', description: 'rebuild the Merkle tree over the log (its tiles) instead of the read models' })
+  parseMerkleTree(): boolean {
+    return true;
+  }
+
   protected parseOptions(_params: readonly string[], raw: Readonly<Record<string, unknown>>): RebuildCommandOptions {
-    return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize') };
+    const merkleTree = raw['merkleTree'] === true;
+    if (merkleTree && (raw['projection'] !== undefined || raw['batchSize'] !== undefined)) throw new UsageError('--merkle-tree takes neither --projection nor --batch-size');
+    return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize'), merkleTree };
+  }
+
+  /** The tree's tiles and checkpoint deleted, then every event's leaf folded again (signed checkpoints are untouched). */
+  private async rebuildTree(context: CommandContext): Promise<number> {
+    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const startedMs = performance.now();
+    let leaves: number;
+    try {
+      await readStore.reset(MERKLE_TREE);
+      leaves = (await catchUpMerkleTree(context.store, readStore, { signal: context.signal })).size;
+    } finally {
+      await readStore.close();
+    }
+    const seconds = secondsSince(startedMs);
+    await context.printResult({
+      text: `rebuild: Merkle tree rebuilt over ${leaves} events in ${seconds.toFixed(1)} s (${perSecond(BigInt(leaves), seconds)} leaves/s)`,
+      json: { merkleTree: { leaves, elapsedMs: Math.round(seconds * 1_000) } },
+    });
+    return ExitCode.OK;
   }
 
   protected async execute(options: RebuildCommandOptions, context: CommandContext): Promise<number> {
+    if (options.merkleTree) return this.rebuildTree(context);
     const projections = selectProjections(options.projection);
     const readStore = await openConfiguredReadStore(context.config, 'create');
     const progress = context.progress('rebuild');

@@ -85,7 +85,7 @@ class TileWriter {
       const key = tileKey(level, index);
       const row = await this.readStore.get<TileRow>(MERKLE_TREE, key);
       const hashes = hashesOf(row?.doc);
-      if (hashes.length !== nodes % TILE_WIDTH) throw new Error(`the Merkle tree's tile ${key} holds ${hashes.length} hashes, expected ${nodes % TILE_WIDTH}: rebuild it`);
+      if (hashes.length !== nodes % TILE_WIDTH) throw new Error(`the Merkle tree's tile ${key} holds ${hashes.length} hashes, expected ${nodes % TILE_WIDTH}: rebuild it (ledger rebuild --merkle-tree)`);
       this.tiles.set(key, { level, hashes, positions: level === 0 ? [...(row?.doc.positions ?? [])] : undefined });
     }
   }
@@ -140,7 +140,7 @@ export async function catchUpMerkleTree(store: EventStore, readStore: ReadStore,
   for (;;) {
     options.signal?.throwIfAborted();
     const checkpoint = await readStore.checkpoint(MERKLE_TREE);
-    if (checkpoint !== undefined && checkpoint.version !== MERKLE_TREE_VERSION) throw new Error(`the Merkle tree was written by version ${checkpoint.version}: rebuild it`);
+    if (checkpoint !== undefined && checkpoint.version !== MERKLE_TREE_VERSION) throw new Error(`the Merkle tree was written by version ${checkpoint.version}: rebuild it (ledger rebuild --merkle-tree)`);
     const tree = (await readStore.get<TreeRow>(MERKLE_TREE, TREE_KEY))?.doc ?? { size: 0, lastPosition: null };
     const writer = new TileWriter(readStore, tree.size);
     await writer.load();
