@@ -8,6 +8,7 @@ import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig }
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/json-body';
+import { toErrorResponse } from './http/exception.filter';
 import { accessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 
@@ -37,7 +38,8 @@ function installEdge(fastify: FastifyInstance, accessLogOn: boolean): void {
     }
     assignRequestId(request, reply);
     const refusal = unsupportedMediaType(request.headers);
-    if (refusal) void reply.status(415).send(refusal);
+    // Answered here, before any body is read, in the shape the exception filter gives every other error.
+    if (refusal) void reply.status(415).send(toErrorResponse(refusal));
     else done();
   });
   if (accessLogOn) fastify.addHook('onResponse', accessLog);

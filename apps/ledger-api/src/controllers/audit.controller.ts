@@ -72,8 +72,7 @@ export class AuditController {
   @ApiOperation({ summary: "The Merkle tree over the log (RFC 9162): its size, head and last event's position (it follows the log about a second behind)" })
   async tree() {
     const tree = await StoredMerkleTree.open(this.readStore);
-    const last = tree.size === 0 ? null : (await tree.leaf(tree.size - 1)).position.toString();
-    return { treeSize: tree.size, rootHash: base64(await tree.head()), lastPosition: last };
+    return { treeSize: tree.size, rootHash: base64(await tree.head()), lastPosition: tree.lastPosition?.toString() ?? null };
   }
 
   @Get('proofs/inclusion')

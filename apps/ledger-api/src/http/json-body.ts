@@ -1,3 +1,5 @@
+import { UnsupportedMediaTypeException } from '@nestjs/common';
+
 /**
  * What the API accepts as a request body, checked before anything parses it: JSON only, and JSON in which no object
  * names a field twice. JSON.parse keeps the last of two equal keys, while a gateway or an auditor reading the same
@@ -127,14 +129,12 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-/** The 415 answer for a body of another type (a form, plain text), or null when the request may go on. */
-export function unsupportedMediaType(headers: Readonly<Record<string, string | string[] | undefined>>): object | null {
+/** The refusal of a body of another type (a form, plain text), or null when the request may go on. */
+export function unsupportedMediaType(headers: Readonly<Record<string, string | string[] | undefined>>): UnsupportedMediaTypeException | null {
   const contentType = headers['content-type'];
   if (!hasBody(headers) || isJsonMediaType(typeof contentType === 'string' ? contentType : undefined)) return null;
-  return {
-    statusCode: 415,
-    error: 'Unsupported Media Type',
+  return new UnsupportedMediaTypeException({
     message: 'request bodies must be JSON: send Content-Type: application/json',
     errors: [{ field: 'Content-Type', reasons: ['must be application/json: the API reads no other body'] }],
-  };
+  });
 }

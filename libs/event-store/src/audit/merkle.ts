@@ -131,7 +131,7 @@ export function consistencyProof(tree: SubtreeHashes, oldSize: number, newSize: 
 
 const isOdd = (n: number): boolean => n % 2 === 1;
 
-function isPowerOfTwo(n: number): boolean {
+export function isPowerOfTwo(n: number): boolean {
   let p = 1;
   while (p < n) p *= 2;
   return p === n;

@@ -43,9 +43,9 @@ export class CheckpointIssuer {
 
   async issueIfDue(): Promise<SignedCheckpoint | undefined> {
     const tree = await StoredMerkleTree.open(this.readStore);
-    if (tree.size === 0) return undefined;
+    const headPosition = tree.lastPosition;
+    if (headPosition === undefined) return undefined;
     const last = await this.last();
-    const headPosition = (await tree.leaf(tree.size - 1)).position;
     // Nothing new, or nothing but the last checkpoint's own event: no checkpoint of a checkpoint.
     if (last !== undefined && (tree.size <= last.checkpoint.treeSize || headPosition === last.position)) return undefined;
     // Due once the tree has grown by everyEvents, or everySeconds after the last checkpoint (the first event, before the first one).

@@ -91,9 +91,8 @@ async function firstDifference(readStore: ReadStore | undefined, checkpoint: Che
   const stored = await StoredMerkleTree.open(readStore);
   if (stored.size < checkpoint.treeSize) return undefined;
   if ((await stored.head(checkpoint.treeSize)).toString('base64') !== checkpoint.rootHash) return undefined;
-  for (let index = from; index < checkpoint.treeSize; index += 1) {
-    const leaf = await stored.leaf(index);
-    if (index >= leaves.length || !leaf.hash.equals(leaves[index]!)) return { index, position: leaf.position };
+  for await (const leaf of stored.leaves(from, checkpoint.treeSize)) {
+    if (leaf.index >= leaves.length || !leaf.hash.equals(leaves[leaf.index]!)) return { index: leaf.index, position: leaf.position };
   }
   return undefined;
 }

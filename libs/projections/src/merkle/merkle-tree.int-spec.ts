@@ -59,6 +59,10 @@ describe('the Merkle tree kept in the read store', () => {
     }
     expect(await tree.consistencyProof(300, 70_000)).toEqual(consistencyProof(reference, 300, 70_000));
     expect(await tree.leaf(65_536)).toEqual({ hash: leaves[65_536], position: 65_537n });
+    expect(tree.lastPosition).toBe(70_000n);
+    const range = [];
+    for await (const leaf of tree.leaves(65_530, 65_540)) range.push(leaf);
+    expect(range).toEqual(leaves.slice(65_530, 65_540).map((hash, i) => ({ index: 65_530 + i, hash, position: BigInt(65_531 + i) })));
     expect(await tree.indexOf(65_537n)).toBe(65_536);
     expect(await tree.indexOf(70_001n)).toBeUndefined();
   }, 60_000);

@@ -3,7 +3,10 @@ import {
   emptyTreeHash,
   eventLeafHash,
   inclusionProof,
+  isPowerOfTwo,
+  LeafList,
   nodeHash,
+  splitPoint,
   treeHead,
   type EventStore,
   type Hash,
@@ -53,15 +56,7 @@ function hashesOf(tile: TileRow | undefined): Hash[] {
 }
 
 /** MTH of a power-of-two count of hashes (a perfect subtree). */
-function perfectHash(hashes: readonly Hash[]): Hash {
-  let level = [...hashes];
-  while (level.length > 1) {
-    const next: Hash[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
-    level = next;
-  }
-  return level[0]!;
-}
+const perfectHash = (hashes: readonly Hash[]): Hash => new LeafList(hashes).subtreeHash(0, hashes.length);
 
 /** The tiles being written: each level's rightmost tile, in memory for a batch, written when the batch commits. */
 class TileWriter {
@@ -167,12 +162,14 @@ export class StoredMerkleTree {
   private constructor(
     private readonly readStore: ReadStore,
     readonly size: number,
+    /** The log position of the last leaf's event; undefined for the empty tree. */
+    readonly lastPosition: bigint | undefined,
   ) {}
 
   /** The tree as folded so far. */
   static async open(readStore: ReadStore): Promise<StoredMerkleTree> {
     const tree = (await readStore.get<TreeRow>(MERKLE_TREE, TREE_KEY))?.doc;
-    return new StoredMerkleTree(readStore, tree?.size ?? 0);
+    return new StoredMerkleTree(readStore, tree?.size ?? 0, tree?.lastPosition == null ? undefined : BigInt(tree.lastPosition));
   }
 
   async head(size: number = this.size): Promise<Hash> {
@@ -197,6 +194,18 @@ export class StoredMerkleTree {
     const row = await this.readStore.get<TileRow>(MERKLE_TREE, tileKey(0, Math.floor(index / TILE_WIDTH)));
     const offset = index % TILE_WIDTH;
     return { hash: hashesOf(row?.doc)[offset]!, position: BigInt(row!.doc.positions![offset]!) };
+  }
+
+  /** The leaves [from, to) in order, with their events' positions, reading each tile once. */
+  async *leaves(from: number, to: number): AsyncGenerator<{ index: number; hash: Hash; position: bigint }> {
+    if (!Number.isSafeInteger(from) || from < 0 || to > this.size || from > to) throw new RangeError(`no leaves [${from}, ${to}) in the tree of ${this.size} leaves`);
+    for (let tile = Math.floor(from / TILE_WIDTH); tile * TILE_WIDTH < to; tile += 1) {
+      const row = (await this.readStore.get<TileRow>(MERKLE_TREE, tileKey(0, tile)))?.doc;
+      const hashes = hashesOf(row);
+      for (let offset = Math.max(0, from - tile * TILE_WIDTH); offset < hashes.length && tile * TILE_WIDTH + offset < to; offset += 1) {
+        yield { index: tile * TILE_WIDTH + offset, hash: hashes[offset]!, position: BigInt(row!.positions![offset]!) };
+      }
+    }
   }
 
   /** The index of the leaf of the event at `position`, or undefined when no event of the tree is there. */
@@ -236,19 +245,14 @@ export class StoredMerkleTree {
   }
 }
 
-function isPerfect(start: number, n: number): boolean {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p === n && start % n === 0;
-}
+const isPerfect = (start: number, n: number): boolean => isPowerOfTwo(n) && start % n === 0;
 
 /** The perfect aligned subtrees the RFC's split of [start, end) comes down to. */
 function perfectParts(start: number, end: number): Array<[number, number]> {
   const n = end - start;
   if (n <= 0) return [];
   if (isPerfect(start, n)) return [[start, n]];
-  let k = 1;
-  while (k * 2 < n) k *= 2;
+  const k = splitPoint(n);
   return [...perfectParts(start, start + k), ...perfectParts(start + k, end)];
 }
 
@@ -277,7 +281,6 @@ function rangeHash(tiles: ReadonlyMap<string, Hash[]>, start: number, end: numbe
     if (hashes === undefined || hashes.length < offset + count) throw new Error(`the Merkle tree lacks leaves ${start} to ${end - 1}`);
     return perfectHash(hashes.slice(offset, offset + count));
   }
-  let k = 1;
-  while (k * 2 < n) k *= 2;
+  const k = splitPoint(n);
   return nodeHash(rangeHash(tiles, start, start + k), rangeHash(tiles, start + k, end));
 }
