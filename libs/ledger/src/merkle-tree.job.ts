@@ -1,6 +1,7 @@
 import type { EventStore } from '@app/event-store';
 import { catchUpMerkleTree, CheckpointMovedError, type ReadStore } from '@app/projections';
 import type { CheckpointIssuer } from './checkpoints/checkpoint-issuer';
+import { PeriodicJob } from './periodic-job';
 import type { JobLogger } from './two-factor-revocation.job';
 
 export const MERKLE_JOB_INTERVAL_MS = 1_000;
@@ -10,51 +11,35 @@ export const MERKLE_JOB_INTERVAL_MS = 1_000;
  * second it folds what was appended since its checkpoint, then issues a signed checkpoint when one is due. Each batch commits with its checkpoint, so a kill loses nothing but the batch in
  * progress, and another process keeping the same tree makes this one's commit fail harmlessly (it reads again).
  */
-export class MerkleTreeJob {
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> | undefined;
-  private stopping = false;
+export class MerkleTreeJob extends PeriodicJob<void> {
   private readonly abort = new AbortController();
 
   constructor(
     private readonly store: EventStore,
     private readonly readStore: ReadStore,
-    private readonly logger: JobLogger,
+    logger: JobLogger,
     /** Signs a checkpoint of the tree after a catch-up, when one is due. */
     private readonly checkpoints?: CheckpointIssuer,
-  ) {}
-
-  start(intervalMs = MERKLE_JOB_INTERVAL_MS): void {
-    const loop = (): void => {
-      if (this.stopping) return;
-      this.pass()
-        .catch((error: unknown) => {
-          if (error instanceof CheckpointMovedError || this.stopping) return;
-          this.logger.error(`Merkle tree: ${error instanceof Error ? error.message : String(error)}`);
-        })
-        .finally(() => {
-          if (!this.stopping) this.timer = setTimeout(loop, intervalMs);
-        });
-    };
-    loop();
+  ) {
+    super(logger, 'Merkle tree');
   }
 
-  /** One catch-up (joins one already running). */
-  pass(): Promise<unknown> {
-    if (!this.current) this.current = this.runPass().finally(() => (this.current = undefined));
-    return this.current;
+  override start(intervalMs = MERKLE_JOB_INTERVAL_MS): void {
+    super.start(intervalMs);
   }
 
-  private async runPass(): Promise<void> {
+  /** Another process keeping the same tree committed first: it reads again next time. */
+  protected override worthLogging(error: unknown): boolean {
+    return !(error instanceof CheckpointMovedError);
+  }
+
+  protected override onStop(): void {
+    this.abort.abort();
+  }
+
+  protected async runPass(): Promise<void> {
     await catchUpMerkleTree(this.store, this.readStore, { signal: this.abort.signal });
     const issued = await this.checkpoints?.issueIfDue();
     if (issued) this.logger.log(`checkpoint signed: tree size ${issued.treeSize}, root ${issued.rootHash} (key ${issued.kid})`);
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.abort.abort();
-    if (this.timer) clearTimeout(this.timer);
-    await this.current?.catch(() => undefined);
   }
 }

@@ -2,6 +2,7 @@ import { DomainError, haltingAlerts, pendingConfirmations, PLATFORM_STREAM, RISK
 import { riskAlerts, type ReadStore } from '@app/projections';
 import { SYSTEM_ACTOR, type CommandMetadata } from './command-metadata';
 import type { Ledger } from './ledger';
+import { PeriodicJob } from './periodic-job';
 import type { JobLogger } from './two-factor-revocation.job';
 
 /** How often the job looks for work when nothing wakes it. */
@@ -31,43 +32,21 @@ export interface RiskPass {
  *
  * Steps 2 and 3 read the aggregates, not the read model, so a halt never waits for the projector.
  */
-export class RiskAlertJob {
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<RiskPass> | undefined;
-  private stopping = false;
-
+export class RiskAlertJob extends PeriodicJob<RiskPass> {
   constructor(
     private readonly ledger: Ledger,
     private readonly readStore: ReadStore,
-    private readonly logger: JobLogger,
-  ) {}
+    logger: JobLogger,
+  ) {
+    super(logger, 'risk alert job');
+  }
 
   /** Runs a pass every `intervalMs` until stop(). */
-  start(intervalMs = RISK_JOB_INTERVAL_MS): void {
-    const loop = (): void => {
-      if (this.stopping) return;
-      this.pass()
-        .catch((error: unknown) => this.logger.error(`risk alert job: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          if (!this.stopping) this.timer = setTimeout(loop, intervalMs);
-        });
-    };
-    loop();
+  override start(intervalMs = RISK_JOB_INTERVAL_MS): void {
+    super.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.current?.catch(() => undefined);
-  }
-
-  /** One pass over the three steps (joins a pass already running). */
-  pass(): Promise<RiskPass> {
-    if (!this.current) this.current = this.runPass().finally(() => (this.current = undefined));
-    return this.current;
-  }
-
-  private async runPass(): Promise<RiskPass> {
+  protected async runPass(): Promise<RiskPass> {
     const raised = await this.raiseDetected();
     const { halted, skipped } = await this.applyHalts();
     let confirmed = 0;
