@@ -1,7 +1,6 @@
 import { RiskController } from './controllers/risk.controller';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { LedgerModule, type ApiKeyRing, type Clock, type LedgerConfig } from '@app/ledger';
 import { AccountsController } from './controllers/accounts.controller';
 import { AuditController } from './controllers/audit.controller';
@@ -11,7 +10,7 @@ import { HealthController } from './controllers/health.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { LedgerExceptionFilter } from './http/exception.filter';
 import { AccessGuard, API_KEY_RING } from './security/access.guard';
-import { KeyThrottlerGuard } from './security/key-throttler.guard';
+import { RateLimitGuard } from './security/rate-limit.guard';
 
 export interface AppModuleOptions {
   readonly clock?: Clock;
@@ -23,10 +22,7 @@ export class AppModule {
   static forRoot(config: LedgerConfig, options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        LedgerModule.forRoot(config, { clock: options.clock }),
-        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 1_000, limit: config.rateLimitPerSecond }] }),
-      ],
+      imports: [LedgerModule.forRoot(config, { clock: options.clock })],
       controllers: [AccountsController, PlatformController, ReadsController, AuditController, HealthController, RiskController],
       providers: [
         { provide: API_KEY_RING, useValue: options.keyRing },
@@ -34,7 +30,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: LedgerExceptionFilter },
         // Guards run in this order: who is calling (401/403), then how often (429).
         { provide: APP_GUARD, useClass: AccessGuard },
-        { provide: APP_GUARD, useClass: KeyThrottlerGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };
   }

@@ -96,6 +96,10 @@ describe('access control', () => {
     expect([...statuses].sort()).toEqual([200, 429]);
     const limited = burst.find((response) => response.status === 429)!;
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // The ledger's own error shape, not the framework's.
+    expect(limited.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'RATE_LIMITED' });
+    expect(limited.body.message).toMatch(/^more than \d+ requests per second with this API key: retry after \d+ s$/);
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     // Another key is not limited by this one's burst, and open routes still answer.
     await t.auditor.get('/v1/accounts/acl-burst/balances').expect(200);
     await t.anonymous.get('/health').expect(200);

@@ -1,3 +1,4 @@
+import { compileDto, type CompiledDto } from './compiled-validator';
 import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 
 export interface FieldError {
@@ -26,7 +27,8 @@ function findForbiddenKey(value: unknown, path: string, depth: number): FieldErr
   if (depth > MAX_BODY_DEPTH) return { field: path || 'body', reasons: [`must not nest deeper than ${MAX_BODY_DEPTH} levels`] };
   for (const key of Object.keys(value)) {
     const field = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return { field, reasons: ['is a reserved name and is not allowed'] };
+    // Object.prototype's names too: class-transformer would drop such a field silently rather than refuse it.
+    if (FORBIDDEN_KEYS.has(key) || key in Object.prototype) return { field, reasons: ['is a reserved name and is not allowed'] };
     const nested = findForbiddenKey((value as Record<string, unknown>)[key], field, depth + 1);
     if (nested) return nested;
   }
@@ -35,9 +37,12 @@ function findForbiddenKey(value: unknown, path: string, depth: number): FieldErr
 
 /**
  * The global pipe (STYLE.md): class-validator with whitelist, forbidNonWhitelisted and transform, every failing
- * field named. Bodies must be plain JSON objects and must not carry prototype-polluting keys.
+ * field named. Bodies must be plain JSON objects and must not carry prototype-polluting keys. A valid value is
+ * accepted by the DTO's compiled check (compiled-validator.ts) without class-validator's per-request work; anything
+ * else goes through class-validator, so every refusal is explained by it.
  */
 export class LedgerValidationPipe extends ValidationPipe {
+  private readonly compiled = new Map<unknown, CompiledDto | null>();
   constructor() {
     super({
       whitelist: true,
@@ -60,6 +65,13 @@ export class LedgerValidationPipe extends ValidationPipe {
       const forbidden = findForbiddenKey(value, '', 0);
       if (forbidden) throw badRequest([forbidden]);
     }
-    return super.transform(value, metadata);
+    const accepted = this.toValidate(metadata) ? this.compiledFor(metadata.metatype)?.(value) : undefined;
+    return accepted ?? super.transform(value, metadata);
+  }
+
+  private compiledFor(metatype: unknown): CompiledDto | null {
+    let compiled = this.compiled.get(metatype);
+    if (compiled === undefined) this.compiled.set(metatype, (compiled = compileDto(metatype)));
+    return compiled;
   }
 }

@@ -31,9 +31,17 @@ function bearerToken(request: FastifyRequest): string | undefined {
  * A missing or unknown key is 401; a known key whose role the route does not allow is 403; a route that declares
  * no roles is refused to everyone. Runs before any pipe or handler, so nothing is appended on a refusal.
  */
+/** What a route declares about access, read from its decorators once per handler rather than once per request. */
+interface RouteAccess {
+  readonly isPublic: boolean;
+  readonly roles: readonly Role[];
+}
+
 @Injectable()
 export class AccessGuard implements CanActivate {
   private readonly failures = new FailedAuthenticationLimiter();
+  /** By controller class, then handler: a handler inherited by two controllers may be declared differently on each. */
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteAccess>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -41,8 +49,8 @@ export class AccessGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const route = this.accessOf(context);
+    if (route.isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(request);
     const client = String(request.ip);
@@ -56,12 +64,29 @@ export class AccessGuard implements CanActivate {
     request.actor = principal;
     const requestContext = contextOf(request);
     if (requestContext) requestContext.actorId = principal.id;
-    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
+    const allowed = route.roles;
     if (allowed.length === 0) throw new ForbiddenException('this route declares no roles, so it is refused to every key');
     if (!allowed.includes(principal.role)) {
       throw new ForbiddenException(`the ${principal.role} role may not use this route (allowed: ${allowed.join(', ')})`);
     }
     return true;
+  }
+
+  private accessOf(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let handlers = this.routes.get(controller);
+    if (handlers === undefined) this.routes.set(controller, (handlers = new WeakMap()));
+    let access = handlers.get(handler);
+    if (access === undefined) {
+      const targets = [handler, controller];
+      access = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [],
+      };
+      handlers.set(handler, access);
+    }
+    return access;
   }
 
   private refuseIfFailingTooOften(client: string, context: ExecutionContext): void {

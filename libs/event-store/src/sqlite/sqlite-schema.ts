@@ -53,14 +53,21 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * two processes can share the file, and the schema brought to `migrations.length` (kept in `PRAGMA user_version`;
  * migrations[i] takes version i to i + 1). Safe to run from two processes at once: the migration takes the write lock.
  */
-export function openSqliteWriter(path: string, migrations: readonly string[], what: string): Database.Database {
+/**
+ * FULL: a commit is on the disk before it returns (the event store: a 201 is a promise). NORMAL, in WAL mode: a
+ * commit is atomic and survives the process being killed, but a power loss may take back the last commits (a store
+ * that can be rebuilt from the log, whose checkpoint moves in the same transaction as its rows).
+ */
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+export function openSqliteWriter(path: string, migrations: readonly string[], what: string, synchronous: SqliteSynchronous = 'FULL'): Database.Database {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const journalMode = db.pragma('journal_mode = WAL', { simple: true });
     if (journalMode !== 'wal') throw new Error(`cannot put ${path} in WAL mode (journal_mode is ${String(journalMode)})`);
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${synchronous}`);
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     migrate(db, path, migrations, what);
     return db;

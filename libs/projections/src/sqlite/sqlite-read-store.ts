@@ -78,7 +78,7 @@ function prepareReads(db: Database.Database) {
 }
 
 /**
- * The read models on a SQLite file of their own (not the event store's): WAL, synchronous = FULL, one connection
+ * The read models on a SQLite file of their own (not the event store's): WAL, synchronous = NORMAL, one connection
  * that writes and one that reads. A batch of every projection is one transaction, so rows and checkpoints move
  * together; the checkpoint check inside that transaction is what makes two runners on one file safe.
  */
