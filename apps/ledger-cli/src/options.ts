@@ -1,5 +1,5 @@
 import { MAX_STREAM_ID_CHARS } from '@app/event-store';
-import { ALL_PROJECTIONS, MAX_BATCH_SIZE } from '@app/projections';
+import { ALL_PROJECTIONS, MAX_BATCH_SIZE, MAX_FOLD_WORKERS } from '@app/projections';
 import { InvalidOptionValueError } from './cli-errors';
 
 /** Typed reads of the options commander parsed: each @Option method has already validated its value. */
@@ -24,6 +24,14 @@ export function parseBatchSize(value: string): number {
     throw new InvalidOptionValueError(`must be a whole number of events from 1 to ${MAX_BATCH_SIZE} (got ${JSON.stringify(value)})`);
   }
   return size;
+}
+
+export function parseWorkers(value: string): number {
+  const workers = /^[0-9]{1,2}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(workers >= 1 && workers <= MAX_FOLD_WORKERS)) {
+    throw new InvalidOptionValueError(`must be a whole number of threads from 1 to ${MAX_FOLD_WORKERS} (got ${JSON.stringify(value)})`);
+  }
+  return workers;
 }
 
 export function bigintOption(raw: Readonly<Record<string, unknown>>, name: string): bigint | undefined {

@@ -72,6 +72,17 @@ describe('ledger project, rebuild and reconcile (the built CLI)', () => {
     expect((await balancesOf(readStorePath, 'bob'))?.balances.USDC?.available).toBe('66200');
   });
 
+  it('rebuild --workers: folds on worker threads into the same read models, and refuses a thread count out of range', async () => {
+    const run = await runCli(['rebuild', '--workers', '2', '--json'], env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ projections: PROJECTION_NAMES, workers: 2, position: String(SEEDED_EVENTS), eventsFolded: SEEDED_EVENTS });
+    expect((await balancesOf(readStorePath, 'alice'))?.balances.ETH).toEqual({ available: '4836.26', held: '0', withdrawn: '0', deposited: '4836.26', reimbursed: '0' });
+    expect(storedCheckpoints(readStorePath)).toEqual(new Map(PROJECTION_NAMES.map((name) => [name, SEEDED_EVENTS])));
+    const refused = await runCli(['rebuild', '--workers', '0'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--workers.*from 1 to 16/);
+  });
+
   it('rebuild --projection: resets and rebuilds that read model only', async () => {
     const run = await runCli(['rebuild', '--projection', 'balances', '--json'], env);
     expect(run.code).toBe(0);

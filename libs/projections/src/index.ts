@@ -10,3 +10,4 @@ export * from './queries';
 export * from './replay';
 export * from './read-store-location';
 export * from './merkle';
+export * from './parallel';

@@ -62,6 +62,13 @@ export interface Projection {
   evolve(view: ReadModelView, event: RecordedEvent): void;
   /** Absent: docs are stored exactly as evolve puts them. */
   readonly codec?: RowCodec;
+  /**
+   * 'stream': every row is written from the events of one stream only, and no two streams write the same key, so a
+   * parallel rebuild may fold the streams in separate partitions and put their rows together (parallel/).
+   */
+  readonly partitionedBy?: 'stream';
+  /** What folding it costs beside the others (1 when absent): how a parallel rebuild shares the work out. */
+  readonly foldWeight?: number;
 }
 
 /** Encodes a doc held in memory for storage (identity without a codec). */

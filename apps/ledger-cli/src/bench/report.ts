@@ -5,10 +5,11 @@ import type { HttpFigures } from './http';
 import type { ReplayFigures } from './replay';
 import type { PhaseResult, VerificationResult, WorkloadSize } from './workload';
 
-/** The targets the issue sets (this 2-core machine, one run). */
+/** The targets the second performance issue sets (this 2-core machine, one run). */
 export const TARGETS = {
-  sequential_commands_per_s: 5_000,
-  concurrent_commands_per_s: 50_000,
+  /** Sequential commands/s over the same run's single-event commit ceiling (plain better-sqlite3 on this disk). */
+  sequential_share_of_commit_ceiling: 0.9,
+  concurrent_commands_per_s: 30_000,
   http_requests_per_s: 5_000,
   http_p99_ms: 25,
   replay_events_per_s: 500_000,
@@ -40,6 +41,8 @@ export interface BenchRun {
   readonly replayWorkload: ReplayFigures;
   /** The rebuild of the large synthetic log (not with --quick). */
   readonly replayLarge: (ReplayFigures & { readonly generatedEvents: number; readonly generationSeconds: number }) | null;
+  /** The same rebuild of the large log with the folding on worker threads (not with --quick). */
+  readonly replayLargeParallel: ReplayFigures | null;
   /** The Merkle tree folded from nothing over the workload's log, and over the large log (not with --quick). */
   readonly treeWorkload: TreeFigures;
   readonly treeLarge: TreeFigures | null;
@@ -51,9 +54,11 @@ export function machine() {
   return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, node: process.version, platform: `${process.platform} ${process.arch}` };
 }
 
-/** The replay the headline replay figures come from: the large log when there is one. */
+/** The replay the headline replay figures come from: the large log when there is one, the faster of its two rebuilds. */
 function headlineReplay(run: BenchRun): ReplayFigures {
-  return run.replayLarge ?? run.replayWorkload;
+  const { replayLarge, replayLargeParallel } = run;
+  if (replayLarge === null) return run.replayWorkload;
+  return replayLargeParallel !== null && replayLargeParallel.eventsPerSecond > replayLarge.eventsPerSecond ? replayLargeParallel : replayLarge;
 }
 
 function ratio(ours: number, theirs: number): number | null {
@@ -68,8 +73,10 @@ function round(seconds: number): number {
 export function benchJson(run: BenchRun) {
   const replay = headlineReplay(run);
   const sequentialVsEmmett = ratio(run.sequential.perSecond, run.emmett.sequential.perSecond);
+  const shareOfCeiling = run.disk.eventCommitsPerSecond > 0 ? Math.round((run.sequential.perSecond / run.disk.eventCommitsPerSecond) * 1_000) / 1_000 : 0;
   return {
     sequential_commands_per_s: run.sequential.perSecond,
+    sequential_share_of_commit_ceiling: shareOfCeiling,
     concurrent_commands_per_s: run.concurrent.perSecond,
     http_requests_per_s: run.http.requestsPerSecond,
     http_p50_ms: run.http.p50Ms,
@@ -77,6 +84,9 @@ export function benchJson(run: BenchRun) {
     replay_events_per_s: replay.eventsPerSecond,
     replay_peak_rss_mb: replay.peakRssMb,
     replay_log_events: replay.position,
+    replay_workers: replay.workers,
+    replay_single_thread_events_per_s: (run.replayLarge ?? run.replayWorkload).eventsPerSecond,
+    replay_parallel_events_per_s: run.replayLargeParallel?.eventsPerSecond ?? null,
     emmett_sequential_commands_per_s: run.emmett.sequential.perSecond,
     emmett_concurrent_commands_per_s: run.emmett.concurrent.perSecond,
     sequential_vs_emmett: sequentialVsEmmett,
@@ -86,7 +96,7 @@ export function benchJson(run: BenchRun) {
     second_factor_verify_us_per_command_in_flight: run.verification.concurrentMicrosPerProof,
     targets: TARGETS,
     meets_targets: {
-      sequential_commands_per_s: run.sequential.perSecond >= TARGETS.sequential_commands_per_s,
+      sequential_share_of_commit_ceiling: shareOfCeiling >= TARGETS.sequential_share_of_commit_ceiling,
       concurrent_commands_per_s: run.concurrent.perSecond >= TARGETS.concurrent_commands_per_s,
       http_requests_per_s: run.http.requestsPerSecond >= TARGETS.http_requests_per_s,
       http_p99_ms: run.http.p99Ms <= TARGETS.http_p99_ms,
@@ -111,6 +121,7 @@ export function benchJson(run: BenchRun) {
       emmett: { ...run.emmett, console_lines: run.emmettLogLines },
       replay_workload_log: run.replayWorkload,
       replay_large_log: run.replayLarge === null ? null : { ...run.replayLarge, generationSeconds: round(run.replayLarge.generationSeconds) },
+      replay_large_log_parallel: run.replayLargeParallel,
       merkle_tree_workload_log: { ...run.treeWorkload, seconds: round(run.treeWorkload.seconds) },
       merkle_tree_large_log: run.treeLarge === null ? null : { ...run.treeLarge, seconds: round(run.treeLarge.seconds) },
     },
@@ -121,6 +132,7 @@ export function benchJson(run: BenchRun) {
 }
 
 const n = (value: number): string => value.toLocaleString('en-US');
+const replayMode = (workers: number): string => (workers === 0 ? 'one thread' : `folding on ${workers} worker threads`);
 
 export function benchText(run: BenchRun): string {
   const m = machine();
@@ -129,12 +141,18 @@ export function benchText(run: BenchRun): string {
   const mark = (ok: boolean, above = false): string => (ok ? 'meets' : above ? 'ABOVE target' : 'BELOW target');
   const { http, emmett, disk } = run;
   const rows: [string, string, string, string][] = [
-    ['sequential_commands_per_s', n(run.sequential.perSecond), `>= ${n(TARGETS.sequential_commands_per_s)}`, mark(met.sequential_commands_per_s)],
+    ['sequential_commands_per_s', n(run.sequential.perSecond), '', ''],
+    [
+      'sequential share of the commit ceiling',
+      `${(json.sequential_share_of_commit_ceiling * 100).toFixed(1)}%`,
+      `>= ${TARGETS.sequential_share_of_commit_ceiling * 100}%`,
+      mark(met.sequential_share_of_commit_ceiling),
+    ],
     [`concurrent_commands_per_s (${run.workload.inFlight} in flight)`, n(run.concurrent.perSecond), `>= ${n(TARGETS.concurrent_commands_per_s)}`, mark(met.concurrent_commands_per_s)],
     [`http_requests_per_s (${http.connections} connections)`, n(http.requestsPerSecond), `>= ${n(TARGETS.http_requests_per_s)}`, mark(met.http_requests_per_s)],
     ['http_p50_ms', http.p50Ms.toFixed(2), '', ''],
     ['http_p99_ms', http.p99Ms.toFixed(2), `<= ${TARGETS.http_p99_ms}`, mark(met.http_p99_ms, true)],
-    ['replay_events_per_s', n(json.replay_events_per_s), `>= ${n(TARGETS.replay_events_per_s)}`, mark(met.replay_events_per_s)],
+    [`replay_events_per_s (${replayMode(json.replay_workers)})`, n(json.replay_events_per_s), `>= ${n(TARGETS.replay_events_per_s)}`, mark(met.replay_events_per_s)],
     ['replay_peak_rss_mb', String(json.replay_peak_rss_mb), `<= ${TARGETS.replay_peak_rss_mb}`, mark(met.replay_peak_rss_mb, true)],
     ['emmett sequential_commands_per_s', n(emmett.sequential.perSecond), '', ''],
     ['emmett concurrent_commands_per_s', n(emmett.concurrent.perSecond), '', ''],
@@ -168,6 +186,7 @@ export function benchText(run: BenchRun): string {
     run.replayLarge === null
       ? '  replay of a 1,000,000-event log: skipped (--quick); the replay figures above are from the workload log'
       : `${replayRow('replay of the large log', run.replayLarge)}\n    (log generated in ${run.replayLarge.generationSeconds.toFixed(1)} s; the replay figures above are from it)`,
+    run.replayLargeParallel === null ? null : replayRow(`replay of the large log, ${replayMode(run.replayLargeParallel.workers)}`, run.replayLargeParallel),
     `  Merkle tree folded from nothing (leaf hash of each event's canonical input, tiles committed every 10,000): ` +
       `workload log ${n(run.treeWorkload.leaves)} leaves in ${run.treeWorkload.seconds.toFixed(2)} s, ${n(run.treeWorkload.leavesPerSecond)}/s` +
       (run.treeLarge === null ? '' : `; large log ${n(run.treeLarge.leaves)} leaves in ${run.treeLarge.seconds.toFixed(2)} s, ${n(run.treeLarge.leavesPerSecond)}/s`) +
@@ -176,5 +195,7 @@ export function benchText(run: BenchRun): string {
       `${n(disk.eventCommitsPerSecond)} single-event commits/s on the event store's schema; ${n(disk.rowsPerSecondAt100PerCommit)} rows/s at 100 per commit, ` +
       `${n(disk.eventsPerSecondAt64PerCommit)} events/s at 64 per commit on the event store's schema`,
     `  total ${run.elapsedSeconds.toFixed(1)} s`,
-  ].join('\n');
+  ]
+    .filter((row) => row !== null)
+    .join('\n');
 }

@@ -15,6 +15,9 @@ import { writeSyntheticLog } from '../bench/synthetic-log';
 import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, verificationPhase, WORKLOAD } from '../bench/workload';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 
+/** Fold workers of the bench's parallel replay: one per core of this 2-core machine. */
+const PARALLEL_REPLAY_WORKERS = 2;
+
 interface BenchCommandOptions {
   readonly quick: boolean;
   readonly folder: string;
@@ -125,6 +128,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
     }).finally(() => httpProgress.finish());
 
     let replayLarge: BenchRun['replayLarge'] = null;
+    let replayLargeParallel: BenchRun['replayLargeParallel'] = null;
     let treeLarge: TreeFigures | null = null;
     if (!options.quick) {
       const largePath = join(options.folder, 'large.db');
@@ -145,6 +149,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       const generationSeconds = (performance.now() - generatedMs) / 1_000;
       const figures = await replayInChild(largePath, join(options.folder, 'large.read-models.db'), context.signal);
       replayLarge = { ...figures, generatedEvents, generationSeconds };
+      replayLargeParallel = await replayInChild(largePath, join(options.folder, 'large.parallel.read-models.db'), context.signal, PARALLEL_REPLAY_WORKERS);
       const reopened = openSqliteEventStore({ path: largePath });
       try {
         treeLarge = await measureTree(reopened, join(options.folder, 'tree-large.db'));
@@ -166,6 +171,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       verification,
       replayWorkload,
       replayLarge,
+      replayLargeParallel,
       treeWorkload,
       treeLarge,
       elapsedSeconds: (performance.now() - startedMs) / 1_000,

@@ -1,9 +1,9 @@
-import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, type CatchUpResult } from '@app/projections';
+import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInParallel, type CatchUpResult } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 import { openConfiguredReadStore } from '../open-store';
-import { numberOption, parseBatchSize, parseProjectionName, PROJECTION_NAMES, stringOption } from '../options';
+import { numberOption, parseBatchSize, parseProjectionName, parseWorkers, PROJECTION_NAMES, stringOption } from '../options';
 import { catchUpListener, peakRssMb, perSecond, secondsSince, selectProjections, stderrLogger, yieldingStore } from '../read-models';
 
 interface RebuildCommandOptions {
@@ -13,10 +13,13 @@ interface RebuildCommandOptions {
   readonly batchSize: number | undefined;
   /** --merkle-tree: the Merkle tree over the log instead of the read models. */
   readonly merkleTree: boolean;
+  /** --workers N: fold on N worker threads; on the main thread when undefined. */
+  readonly workers: number | undefined;
 }
 
 interface RebuildSummary {
   readonly projections: readonly string[];
+  readonly workers: number | undefined;
   readonly result: CatchUpResult;
   readonly elapsedSeconds: number;
   readonly peakRssMb: number;
@@ -45,6 +48,14 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     return parseBatchSize(value);
   }
 
+  @Option({
+    flags: '--workers <threads>',
+    description: 'fold on that many worker threads while this one reads the log and commits (the same rows; about one per core)',
+  })
+  parseWorkers(value: string): number {
+    return parseWorkers(value);
+  }
+
   @Option({ flags: '--merkle-tree', description: 'rebuild the Merkle tree over the log (its tiles) instead of the read models' })
   parseMerkleTree(): boolean {
     return true;
@@ -52,8 +63,10 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
 
   protected parseOptions(_params: readonly string[], raw: Readonly<Record<string, unknown>>): RebuildCommandOptions {
     const merkleTree = raw['merkleTree'] === true;
-    if (merkleTree && (raw['projection'] !== undefined || raw['batchSize'] !== undefined)) throw new UsageError('--merkle-tree takes neither --projection nor --batch-size');
-    return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize'), merkleTree };
+    if (merkleTree && (raw['projection'] !== undefined || raw['batchSize'] !== undefined || raw['workers'] !== undefined)) {
+      throw new UsageError('--merkle-tree takes none of --projection, --batch-size and --workers');
+    }
+    return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize'), merkleTree, workers: numberOption(raw, 'workers') };
   }
 
   /** The tree's tiles and checkpoint deleted, then every event's leaf folded again (signed checkpoints are untouched). */
@@ -83,14 +96,15 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     const startedMs = performance.now();
     let result: CatchUpResult;
     try {
-      result = await rebuild({
+      const rebuildOptions = {
         store: yieldingStore(context.store),
         readStore,
         projections,
         onProgress: catchUpListener(progress, context.signal, 0n),
         batchSize: options.batchSize,
         logger: stderrLogger('rebuild'),
-      });
+      };
+      result = options.workers === undefined ? await rebuild(rebuildOptions) : await rebuildInParallel({ ...rebuildOptions, workers: options.workers });
     } catch (error) {
       if (context.signal.aborted) {
         process.stderr.write('rebuild: the read models hold every event up to the last committed batch; ledger project continues from there\n');
@@ -102,6 +116,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     }
     const summary: RebuildSummary = {
       projections: projections.map((projection) => projection.name),
+      workers: options.workers,
       result,
       elapsedSeconds: secondsSince(startedMs),
       peakRssMb: peakRssMb(),
@@ -119,6 +134,7 @@ function summaryView(summary: RebuildSummary) {
   const position = summary.result.position ?? 0n;
   return {
     projections: summary.projections,
+    workers: summary.workers ?? 0,
     position: summary.result.position?.toString() ?? null,
     eventsFolded: summary.result.eventsRead,
     batches: summary.result.batches,
@@ -133,7 +149,7 @@ function describeSummary(summary: RebuildSummary): string {
   const what = `${summary.projections.length === 1 ? summary.projections[0] : `${summary.projections.length} read models`}`;
   if (view.position === null) return `rebuild: ${what} reset; the log is empty (peak RSS ${view.peakRssMb} MB)`;
   return [
-    `rebuild: ${what} rebuilt to position ${view.position} (${view.eventsFolded} events folded in ${view.batches} batches)`,
+    `rebuild: ${what} rebuilt to position ${view.position} (${view.eventsFolded} events folded in ${view.batches} batches${view.workers > 0 ? ` on ${view.workers} worker threads` : ''})`,
     `  ${(view.elapsedMs / 1_000).toFixed(1)} s, ${view.eventsPerSecond} events/s, peak RSS ${view.peakRssMb} MB`,
   ].join('\n');
 }

@@ -192,4 +192,4 @@ const codec: RowCodec = {
  * Rows: `account/{id}` (index accountId), `balance/{id}/{asset}` (index accountId, asset), and, with no index,
  * `pending/{id}/{withdrawalId}` for withdrawals still holding funds.
  */
-export const balancesProjection: Projection = { name: BALANCES, version: 1, handles: HANDLES, evolve, codec };
+export const balancesProjection: Projection = { name: BALANCES, version: 1, handles: HANDLES, evolve, codec, partitionedBy: 'stream', foldWeight: 2 };

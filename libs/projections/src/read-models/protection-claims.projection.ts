@@ -96,4 +96,4 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
  * Protection claims (rule 8), one row per (account, claim), indexed by account and status. No command files or
  * decides a claim yet, so the row does not insist that the filing comes first: a decision alone makes a row too.
  */
-export const protectionClaimsProjection: Projection = { name: PROTECTION_CLAIMS, version: 1, handles: HANDLES, evolve };
+export const protectionClaimsProjection: Projection = { name: PROTECTION_CLAIMS, version: 1, handles: HANDLES, evolve, partitionedBy: 'stream' };

@@ -47,7 +47,7 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
  * Every reimbursement, one row each, keyed by log position (zero-padded) so that listings and exports are in the
  * order the ledger recorded them. Reimbursement ids are unique per account only, so they are not the key.
  */
-export const reimbursementsProjection: Projection = { name: REIMBURSEMENTS, version: 1, handles: HANDLES, evolve };
+export const reimbursementsProjection: Projection = { name: REIMBURSEMENTS, version: 1, handles: HANDLES, evolve, partitionedBy: 'stream' };
 
 export const REIMBURSEMENTS_CSV_COLUMNS = [
   'reimbursementId',

@@ -1,0 +1,36 @@
+import type { ReadModelRow } from '../projection';
+import type { PartPlan } from './partition';
+
+/** An event as a fold worker receives it: what projections read, without its id and metadata (see fold-worker.ts). */
+export interface WireEvent {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly position: bigint;
+  readonly type: string;
+  readonly data: unknown;
+}
+
+export interface FoldWorkerData {
+  readonly parts: readonly PartPlan[];
+  readonly maxCachedRows: number;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { readonly kind: 'events'; readonly events: readonly WireEvent[] }
+  /** Send the rows changed since the last commit; they are committed (or the rebuild fails) before more events come. */
+  | { readonly kind: 'commit' }
+  | { readonly kind: 'loaded'; readonly id: number; readonly row: ReadModelRow | undefined };
+
+export interface PartChanges {
+  readonly projection: string;
+  readonly changes: readonly (readonly [string, ReadModelRow | null])[];
+}
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { readonly kind: 'folded'; readonly dirtyRows: number }
+  | { readonly kind: 'changes'; readonly parts: readonly PartChanges[] }
+  /** A row the worker's cache no longer holds: the main thread reads it from the read store (as of the last commit). */
+  | { readonly kind: 'load'; readonly id: number; readonly projection: string; readonly key: string }
+  | { readonly kind: 'failed'; readonly message: string };
