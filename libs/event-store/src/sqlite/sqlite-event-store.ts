@@ -28,6 +28,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
+import { STORED_DATA_JSON } from '../event-store.port';
 import { eventHash, GENESIS_HASH } from '../hash-chain';
 import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
 import { openReader, openWriter } from './sqlite-schema';
@@ -693,12 +694,15 @@ interface EventDetails {
  * both are read from the file, by position, when first accessed. The getters live on the prototype, so the event
  * costs no more to make than a plain one.
  */
+const NOT_PARSED: unique symbol = Symbol('notParsed');
+
 class DetailsOnAccessEvent implements RecordedEvent {
   readonly streamId: string;
   readonly revision: bigint;
   readonly position: bigint;
   readonly type: string;
-  readonly data: unknown;
+  readonly #dataJson: string;
+  #data: unknown = NOT_PARSED;
   #details: EventDetails | undefined;
   readonly #read: (position: number) => EventDetails;
 
@@ -707,8 +711,17 @@ class DetailsOnAccessEvent implements RecordedEvent {
     this.streamId = row[1];
     this.revision = toBigInt(row[2], 'revision');
     this.type = row[3];
-    this.data = JSON.parse(row[4]) as unknown;
+    this.#dataJson = row[4];
     this.#read = read;
+  }
+
+  get data(): unknown {
+    if (this.#data === NOT_PARSED) this.#data = JSON.parse(this.#dataJson) as unknown;
+    return this.#data;
+  }
+
+  get [STORED_DATA_JSON](): string {
+    return this.#dataJson;
   }
 
   get eventId(): string {

@@ -24,7 +24,9 @@ const byName = new Map(ALL_PROJECTIONS.map((projection) => [projection.name, pro
 const parts: Part[] = plan.map(({ projection: name, slices }) => {
   const projection = byName.get(name);
   if (projection === undefined) throw new Error(`fold worker: no projection named ${name}`);
-  const cache = new RowCache(projection, maxCachedRows);
+  // A part that folds some slices of the streams sees that share of the rows, and keeps that share of the cache.
+  const share = slices === null ? 1 : slices.indexes.length / slices.count;
+  const cache = new RowCache(projection, Math.max(1, Math.ceil(maxCachedRows * share)));
   // A rebuild starts from empty read models: a row the cache does not hold does not exist.
   cache.drop(true);
   const mine = slices === null ? null : { mine: Array.from({ length: slices.count }, (_, slice) => slices.indexes.includes(slice)), count: slices.count };
@@ -62,7 +64,7 @@ class WorkerEvent implements RecordedEvent {
     this.revision = wire.revision;
     this.position = wire.position;
     this.type = wire.type;
-    this.data = wire.data;
+    this.data = wire.dataJson === undefined ? wire.data : (JSON.parse(wire.dataJson) as unknown);
   }
 
   get eventId(): never {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RecordedEvent } from '@app/event-store';
+import { storedDataJson, type RecordedEvent } from '@app/event-store';
 import type { ReadModelRow } from '../projection';
 import { BULK_BATCH_SIZE, DEFAULT_MAX_CACHED_ROWS, MAX_BATCH_SIZE, MAX_DIRTY_ROWS, type CatchUpResult } from '../projection-runner';
 import type { ProjectionCommit } from '../read-store.port';
@@ -14,7 +14,7 @@ const CHUNK_EVENTS = 2_048;
 /** Messages of events a worker may have queued: the main thread waits beyond it, so memory stays bounded. */
 const MAX_CHUNKS_IN_FLIGHT = 4;
 export const MAX_FOLD_WORKERS = 16;
-const WORKER_YOUNG_GENERATION_MB = 64;
+const WORKER_YOUNG_GENERATION_MB = 32;
 
 export interface ParallelRebuildOptions extends RebuildOptions {
   /** Fold workers (threads); each projection split by stream is split over all of them. */
@@ -101,8 +101,10 @@ class FoldWorker {
 
   /** Queues an event; resolves at once unless the worker is too far behind. */
   push(event: RecordedEvent): Promise<void> | undefined {
-    const { streamId, revision, position, type, data } = event;
-    this.buffer.push({ streamId, revision, position, type, data });
+    const { streamId, revision, position, type } = event;
+    // The stored JSON text when the store offers it: the worker parses it, this thread neither parses nor clones it.
+    const dataJson = storedDataJson(event);
+    this.buffer.push({ streamId, revision, position, type, dataJson, data: dataJson === undefined ? event.data : undefined });
     return this.buffer.length >= CHUNK_EVENTS ? this.flush() : undefined;
   }
 

@@ -7,11 +7,14 @@ export interface WireEvent {
   readonly revision: bigint;
   readonly position: bigint;
   readonly type: string;
+  /** The data as the store keeps it (JSON text), when the store offers it; otherwise `data`. */
+  readonly dataJson: string | undefined;
   readonly data: unknown;
 }
 
 export interface FoldWorkerData {
   readonly parts: readonly PartPlan[];
+  /** Per projection, as for the single-threaded rebuild; a part folding some slices keeps that share of it. */
   readonly maxCachedRows: number;
 }
 
