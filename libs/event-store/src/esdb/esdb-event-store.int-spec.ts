@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BACKWARDS, END, EventStoreDBClient } from '@eventstore/db-client';
+import { BACKWARDS, END, EventStoreDBClient } from './esdb-client';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { describeEventStoreConformance } from '../testing/conformance';
 import { openEsdbEventStore, type EsdbEventStore, type EsdbEventStoreOptions } from './esdb-event-store';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AccessDeniedError, END, START, UnavailableError, type ReadPosition } from '@eventstore/db-client';
+import { AccessDeniedError, END, START, UnavailableError, type ReadPosition } from './esdb-client';
 import { DuplicateEventIdError, InvalidAppendError } from '../errors';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { eventHash, GENESIS_HASH, metadataWithoutChain } from '../hash-chain';
@@ -312,7 +312,7 @@ describe('EsdbEventStore (on an in-memory server)', () => {
     it('ends a subscription with an event it cannot read, rather than skip it', async () => {
       const store = open();
       const events = store.subscribe()[Symbol.asyncIterator]();
-      await server.appendToStream('account-1', [
+      await server.client().appendToStream('account-1', [
         { id: randomUUID(), contentType: 'application/json', type: 'Forged', data: {}, metadata: undefined },
       ]);
       await expect(events.next()).rejects.toThrow(/hash-chain fields/);

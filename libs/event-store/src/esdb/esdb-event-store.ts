@@ -14,7 +14,7 @@ import {
   type ReadPosition,
   type ReadRevision,
   type StreamingRead,
-} from '@eventstore/db-client';
+} from './esdb-client';
 import { assertBound, assertReadOptions, prepareAppend, type PreparedAppend } from '../append-validation';
 import {
   CommandAlreadyRecordedError,

@@ -15,7 +15,7 @@ import {
   WrongExpectedVersionError,
   type Filter,
   type JSONEventData,
-} from '@eventstore/db-client';
+} from './esdb-client';
 import { prepareAppend } from '../append-validation';
 import { InvalidAppendError, WrongExpectedRevisionError } from '../errors';
 import type { CommandRecord, EventToAppend, MetadataToAppend } from '../event-store.port';

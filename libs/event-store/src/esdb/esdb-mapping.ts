@@ -16,7 +16,7 @@ import {
   type Filter,
   type JSONType,
   type Position,
-} from '@eventstore/db-client';
+} from './esdb-client';
 import type { PreparedEvent } from '../append-validation';
 import { canonicalJson } from '../canonical-json';
 import { InvalidAppendError, WrongExpectedRevisionError } from '../errors';

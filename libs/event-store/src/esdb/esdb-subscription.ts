@@ -1,4 +1,4 @@
-import type { AllStreamResolvedEvent } from '@eventstore/db-client';
+import type { AllStreamResolvedEvent } from './esdb-client';
 import type { RecordedEvent, Subscription } from '../event-store.port';
 
 /** What a subscription reads from: the client's `subscribeToAll` (a Readable), or a test double. */
