@@ -11,6 +11,11 @@ export const MAX_STREAM_ID_CHARS = 256;
 export const MAX_EVENT_TYPE_CHARS = 256;
 /** UTF-8 bytes of an event's data JSON plus its metadata JSON (before the store adds the hash-chain fields). */
 export const MAX_EVENT_BYTES = 1_048_576;
+/**
+ * Bytes of one whole append as EventStoreDB counts them against its MaxAppendSize (1 MiB by default): for each
+ * event, its data JSON, its metadata JSON (with the hash-chain fields the store adds) and twice its type's length.
+ */
+export const MAX_APPEND_BYTES = 1_048_576;
 export const MAX_COMMAND_KEY_CHARS = 1_024;
 export const MAX_REQUEST_HASH_CHARS = 256;
 

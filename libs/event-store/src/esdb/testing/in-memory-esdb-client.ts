@@ -134,9 +134,22 @@ export class InMemoryEsdbServer {
     this.offer([record]);
   }
 
-  /** The next append fails with `error`; `afterWriting` writes it first (an acknowledgement lost on the way back). */
-  failNextAppend(error: Error, options: { readonly afterWriting?: boolean; readonly stream?: string } = {}): void {
-    this.appendFaults.push({ error, afterWriting: options.afterWriting ?? false, stream: options.stream });
+  /**
+   * The next append fails with `error`; `afterWriting` writes it first (an acknowledgement lost on the way back);
+   * `then` runs as it fails (a leader lost right after the write, say).
+   */
+  failNextAppend(
+    error: Error,
+    options: { readonly afterWriting?: boolean; readonly stream?: string; readonly then?: () => void } = {},
+  ): void {
+    this.appendFaults.push({ error, afterWriting: options.afterWriting ?? false, stream: options.stream, then: options.then });
+  }
+
+  /** Forgets every injected failure that has not happened yet. */
+  clearFaults(): void {
+    this.appendFaults = [];
+    this.readFaults = [];
+    this.subscriptionFaults = [];
   }
 
   /** The next read (of `stream`, or of $all for '$all') fails with `error` after sending `afterRecords` records. */
@@ -198,10 +211,16 @@ export class InMemoryEsdbServer {
     // The deadline the client computed on its own clock, compared with the server's (BatchAppend).
     if (Date.now() + this.clockSkewMs > options.deadlineAt) throw new DeadlineExceededError();
     const fault = this.takeFault(this.appendFaults, streamName);
-    if (fault !== undefined && !fault.afterWriting) throw fault.error;
+    if (fault !== undefined && !fault.afterWriting) {
+      fault.then?.();
+      throw fault.error;
+    }
     this.assertWellFormed(events);
     const result = this.checkAndWrite(streamName, events, options.expectedRevision ?? 'any');
-    if (fault !== undefined) throw fault.error;
+    if (fault !== undefined) {
+      fault.then?.();
+      throw fault.error;
+    }
     return result;
   }
 
@@ -497,6 +516,7 @@ interface AppendFault {
   readonly error: Error;
   readonly afterWriting: boolean;
   readonly stream: string | undefined;
+  readonly then: (() => void) | undefined;
 }
 
 interface ReadFault {
@@ -571,6 +591,8 @@ class FakeSubscription extends Readable {
   private readonly pending: StoredRecord[] = [];
   private catchingUp = 0;
   private delivered = 0;
+  /** False once the Readable's buffer is full, until it asks for more. */
+  private wanted = true;
 
   constructor(
     private readonly serverFilter: Filter | undefined,
@@ -592,6 +614,7 @@ class FakeSubscription extends Readable {
   }
 
   override _read(): void {
+    this.wanted = true;
     this.flush();
   }
 
@@ -612,7 +635,7 @@ class FakeSubscription extends Readable {
   }
 
   private flush(): void {
-    while (!this.destroyed && this.pending.length > 0) {
+    while (!this.destroyed && this.wanted && this.pending.length > 0) {
       if (this.fault !== undefined && this.delivered >= this.fault.afterRecords) {
         this.destroy(this.fault.error);
         this.onEnd();
@@ -625,7 +648,10 @@ class FakeSubscription extends Readable {
         this.catchingUp -= 1;
         if (this.catchingUp === 0) this.emit('caughtUp');
       }
-      if (!more) return;
+      if (!more) {
+        this.wanted = false;
+        return;
+      }
     }
     if (this.fault !== undefined && this.delivered >= this.fault.afterRecords && !this.destroyed) {
       this.destroy(this.fault.error);

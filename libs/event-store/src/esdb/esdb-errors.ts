@@ -1,0 +1,2 @@
+export class EsdbClockSkewError extends Error {}
+export class EsdbStreamDeletedError extends Error {}
