@@ -155,11 +155,12 @@ describe('EsdbEventStore (on an in-memory server)', () => {
       });
     });
 
-    it('gives up on a write that keeps failing, with its failure, having written nothing', async () => {
-      const store = open();
+    it('gives up on a write that keeps failing once its retry window has passed, having written nothing', async () => {
+      const store = open({ retryWindowMs: 30 });
       const lost = new UnavailableError();
-      for (let attempt = 0; attempt < 3; attempt += 1) server.failNextAppend(lost);
+      for (let attempt = 0; attempt < 500; attempt += 1) server.failNextAppend(lost);
       await expect(store.append('account-1', [anEvent()], { expectedRevision: 'no_stream' })).rejects.toBe(lost);
+      server.clearFaults();
       expect(await store.streamRevision('account-1')).toBeUndefined();
     });
 
@@ -398,7 +399,8 @@ describe('EsdbEventStore (on an in-memory server)', () => {
       const subscription = open().subscribe({ afterPosition: log[200]!.position });
       expect(ids(await take(subscription[Symbol.asyncIterator](), 2))).toEqual(ids(log.slice(201, 203)));
       await subscription.close();
-      expect(server.recordsRead).toBeLessThan(20);
+      // A scan from the nearer end would read about 200 records; two reads of a page's read-ahead at most.
+      expect(server.recordsRead).toBeLessThan(50);
       expect(server.readPositions.every(isRecordStart)).toBe(true);
     });
 
@@ -521,7 +523,7 @@ describe('openEsdbEventStore', () => {
   it('refuses a malformed connection string without repeating it', async () => {
     const opening = openEsdbEventStore({ connectionString: 'esdb://admin:s3cret@node-1:notaport' });
     await expect(opening).rejects.toThrow(
-      /^invalid EventStoreDB connection string: expected port number at character \d+$/,
+      /^invalid EventStoreDB connection string: host 1 must be host\[:port\], with a port from 1 to 65535$/,
     );
     await expect(opening).rejects.not.toThrow(/s3cret/);
   });

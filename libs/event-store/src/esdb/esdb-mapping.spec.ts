@@ -142,7 +142,7 @@ describe('errors', () => {
     }
   });
 
-  it('retries lost connections, leader changes, timeouts and cancellations, not refusals or plain errors', () => {
+  it('retries lost connections, leader changes, timeouts and cancellations, not refusals, unknown errors or plain errors', () => {
     const notLeader = new NotLeaderError({
       metadata: { getMap: () => ({ 'leader-endpoint-host': 'node-2', 'leader-endpoint-port': '2113' }) },
     } as unknown as ConstructorParameters<typeof NotLeaderError>[0]);
@@ -151,11 +151,11 @@ describe('errors', () => {
       notLeader,
       new DeadlineExceededError(),
       new CancelledError(),
-      new UnknownError(),
     ]) {
       expect(isTransientError(transient)).toBe(true);
     }
     const answers = [
+      new UnknownError(undefined, 'Bad request'),
       new AccessDeniedError(),
       wrongVersion(1n),
       new StreamNotFoundError(undefined, 's'),
@@ -191,8 +191,8 @@ describe('backoff', () => {
     expect(backoffDelayMs(1, () => 0)).toBe(50);
     expect(backoffDelayMs(1, () => 1)).toBe(100);
     expect(backoffDelayMs(3, () => 1)).toBe(400);
-    expect(backoffDelayMs(30, () => 1)).toBe(5_000);
-    expect(backoffDelayMs(1_000, () => 0.5)).toBe(3_750);
+    expect(backoffDelayMs(30, () => 1)).toBe(2_000);
+    expect(backoffDelayMs(1_000, () => 0.5)).toBe(1_500);
   });
 });
 

@@ -161,3 +161,18 @@ export function idleSource(): SubscriptionSource {
     unsubscribe: async () => stop(),
   };
 }
+
+/** A source that delivers `leading` first, then what `source` delivers. */
+export function withLeadingRecords(
+  leading: readonly AllStreamResolvedEvent[],
+  source: SubscriptionSource,
+): SubscriptionSource {
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* leading;
+      yield* source;
+    },
+    unsubscribe: () => source.unsubscribe(),
+    destroy: () => source.destroy?.(),
+  };
+}

@@ -63,7 +63,9 @@ export interface InMemoryEsdbServerOptions {
  */
 export class InMemoryEsdbServer {
   readonly maxAppendSize: number;
-  /** The positions clients asked to read or subscribe from, for assertions. */
+  /** Reads refused because they asked for a position inside a record (a probe costs one of these). */
+  invalidReads = 0;
+  /** The positions clients read or subscribed from (refused reads aside), for assertions. */
   readonly readPositions: ReadPosition[] = [];
   readonly log: StoredRecord[] = [];
   readonly subscriptions = new Set<FakeSubscription>();
@@ -248,10 +250,13 @@ export class InMemoryEsdbServer {
     if (this.electing) return streamingRead(failing(notLeaderError()));
     const backwards = options.direction === 'backwards';
     const from = options.fromPosition ?? (backwards ? END : START);
-    this.readPositions.push(from);
     const maxCount = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
     const index = this.indexOf(from);
-    if (index === undefined) return streamingRead(failing(invalidPosition()));
+    if (index === undefined) {
+      this.invalidReads += 1;
+      return streamingRead(failing(invalidPosition()));
+    }
+    this.readPositions.push(from);
     const selected = backwards
       ? this.log.slice(0, index).reverse().slice(0, maxCount)
       : this.log.slice(index, index + maxCount);
@@ -413,9 +418,16 @@ export class InMemoryEsdbServer {
   private served<T>(selected: readonly StoredRecord[], stream: string): StreamingRead<T> {
     const fault = this.takeFault(this.readFaults, stream);
     const records = fault === undefined ? selected : selected.slice(0, fault.afterRecords);
-    this.recordsRead += records.length;
-    const resolved = records.map(toResolved) as T[];
-    return streamingRead(fault === undefined ? fromArray(resolved) : failing(fault.error, resolved));
+    // Counted as the client pulls them: gRPC flow control stops the server when a reader stops early.
+    const server = this;
+    const sent = (async function* () {
+      for (const record of records) {
+        server.recordsRead += 1;
+        yield toResolved(record) as T;
+      }
+      if (fault !== undefined) throw fault.error;
+    })();
+    return streamingRead(sent);
   }
 
   /** The index in the log a read from `position` starts at; undefined for a position inside a record. */
@@ -660,15 +672,9 @@ class FakeSubscription extends Readable {
   }
 }
 
-function fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+function failing<T>(error: Error): AsyncGenerator<T> {
   return (async function* () {
-    yield* items;
-  })();
-}
-
-function failing<T>(error: Error, before: readonly T[] = []): AsyncGenerator<T> {
-  return (async function* () {
-    yield* before;
+    yield* [];
     throw error;
   })();
 }
