@@ -444,6 +444,20 @@ describe('EsdbEventStore (on an in-memory server)', () => {
       expect(await store.findCommand(command.key)).toEqual({ ...command, result });
     });
 
+    it('resubscribes after the server drops a reader too slow for its buffer, without loss or duplicate', async () => {
+      server = new InMemoryEsdbServer({ subscriptionBufferSize: 8 });
+      const store = open();
+      await store.append('account-1', [anEvent()], { expectedRevision: 'no_stream' });
+      const events = store.subscribe()[Symbol.asyncIterator]();
+      await take(events, 1);
+      for (let revision = 1n; revision <= 60n; revision += 1n) {
+        await store.append('account-1', [anEvent()], { expectedRevision: revision - 1n });
+      }
+      const received = await take(events, 60);
+      expect(received.map((event) => event.revision)).toEqual(Array.from({ length: 60 }, (_, index) => BigInt(index + 1)));
+      await events.return?.();
+    });
+
     it('shows no system events, links or metadata records in the log', async () => {
       const store = open();
       const appended = await store.append('account-1', [anEvent()], { expectedRevision: 'no_stream' });

@@ -190,6 +190,7 @@ export class EsdbEventStore implements EventStore {
   private readonly retryPolicy: RetryPolicy;
   private readonly appendDeadlineMs: number;
   private readonly unconfirmed: UnconfirmedAppend[] = [];
+  private confirming: Promise<void> | undefined;
   private clockSkewMs: number | undefined;
   private readonly known = new KnownPositions();
   private readonly subscriptions = new Set<ReconnectingSubscription>();
@@ -647,7 +648,16 @@ export class EsdbEventStore implements EventStore {
    * Reads back the acknowledged appends whose read-back failed. One that is not there, or not at the position the
    * server acknowledged, breaks what the ledger was told: that is a fault, and the store stops appending.
    */
-  private async confirmPending(): Promise<void> {
+  private confirmPending(): Promise<void> {
+    if (this.unconfirmed.length === 0) return Promise.resolve();
+    // Concurrent appends share one pass, so that each pending append is read back once.
+    this.confirming ??= this.confirmPendingNow().finally(() => {
+      this.confirming = undefined;
+    });
+    return this.confirming;
+  }
+
+  private async confirmPendingNow(): Promise<void> {
     while (this.unconfirmed.length > 0) {
       const pending = this.unconfirmed[0]!;
       const event = await this.readEventAt(pending.streamId, pending.revision);
