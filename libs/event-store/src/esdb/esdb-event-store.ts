@@ -85,7 +85,7 @@ export const DEFAULT_APPEND_DEADLINE_MS = 10_000;
  * server's clock is ahead, and the absolute deadline the client sends had passed there before the request arrived.
  */
 const CLOCK_SKEW_SHARE = 0.5;
-/** Acknowledged appends whose read-back failed, kept to be confirmed later; beyond this, appends wait for them. */
+/** Acknowledged appends whose read-back failed, kept to be confirmed later; beyond this, such an append fails. */
 export const MAX_UNCONFIRMED_APPENDS = 1_000;
 export const MAX_SUBSCRIPTION_RECONNECTS = 30;
 /** A subscription connected this long counts as healthy: its next drop starts the backoff afresh. */

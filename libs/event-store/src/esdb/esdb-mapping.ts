@@ -439,15 +439,3 @@ function isDecimal(value: unknown): value is string {
 export function sameCommandRecord(left: CommandRecord, right: CommandRecord): boolean {
   return canonicalJson(toStored(left)) === canonicalJson(toStored(right));
 }
-
-// ---- connection ------------------------------------------------------------------------------------------------
-
-/** A connection string the client refused, described without echoing it: it may hold a password. */
-export function connectionStringError(error: unknown): Error {
-  if (error instanceof Error && 'expected' in error && 'location' in error) {
-    const { expected, location } = error as { expected: unknown; location: unknown };
-    const at = Array.isArray(location) && typeof location[0] === 'number' ? ` at character ${location[0] + 1}` : '';
-    return new Error(`invalid EventStoreDB connection string: expected ${String(expected)}${at}`);
-  }
-  return new Error(`invalid EventStoreDB connection string: ${error instanceof Error ? error.message : String(error)}`);
-}
