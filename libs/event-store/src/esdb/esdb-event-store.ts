@@ -618,7 +618,12 @@ export class EsdbEventStore implements EventStore {
     return { streamId: append.streamId, nextRevision: lastRevision, position: event.position, eventIds: ids };
   }
 
-  /** The server's clock minus this machine's: the event was written between sending and now. */
+  /**
+   * The server's clock minus this machine's: a freshly written event was written between sending and now, so this
+   * is within half a round trip. When the server answered a retried command with its original events, their time is
+   * older and the figure reads low (the server seemingly behind) until the next fresh append; a server ahead, the
+   * case that breaks deadlines, is never hidden by that.
+   */
   private measureClockSkew(record: EsdbRecord, sentAt: number): void {
     if (record.created === undefined) return;
     this.clockSkewMs = Math.round(record.created.getTime() - (sentAt + Date.now()) / 2);
