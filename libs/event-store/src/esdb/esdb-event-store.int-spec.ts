@@ -7,7 +7,8 @@ import { openEsdbEventStore, type EsdbEventStore, type EsdbEventStoreOptions } f
 
 /**
  * The conformance suite against a real EventStoreDB, when EVENTSTORE_CONNECTION_STRING names one, for example
- * `esdb://eventstore1:2111,eventstore2:2112,eventstore3:2113?tls=false` for the compose cluster (the user must be allowed to read $all: admin by default).
+ * `esdb://eventstore1:2111,eventstore2:2112,eventstore3:2113?tls=false` for the compose cluster (the user must be
+ * allowed to read $all: admin by default). esdb-event-store.standin.int-spec.ts runs the same suite on the stand-in.
  *
  * An EventStoreDB database cannot be dropped, and the suite assumes each test starts on an empty log (it reads the
  * whole log, and expects no head before its first append). So each test gets a store isolated in the shared
