@@ -355,6 +355,16 @@ describe('EsdbEventStore (on an in-memory server)', () => {
       expect(ids(await collect(store.readAll()))).toEqual(ids(events));
     });
 
+    it('resubscribes after NotLeader part-way through a catch-up, and delivers each event once', async () => {
+      const store = open();
+      const events = [anEvent(), anEvent(), anEvent(), anEvent()];
+      await store.append('account-1', events, { expectedRevision: 'no_stream' });
+      server.failNextSubscription(notLeaderError(), { afterRecords: 3 });
+      const subscription = store.subscribe();
+      expect(ids(await take(subscription[Symbol.asyncIterator](), 4))).toEqual(ids(events));
+      await subscription.close();
+    });
+
     it('answers a committed append whose read-back keeps failing as committed, and confirms it later', async () => {
       const store = open({ retryWindowMs: 50 });
       const events = [anEvent(), anEvent()];
