@@ -11,9 +11,15 @@ export const MAX_STREAM_ID_CHARS = 256;
 export const MAX_EVENT_TYPE_CHARS = 256;
 /** UTF-8 bytes of an event's data JSON plus its metadata JSON (before the store adds the hash-chain fields). */
 export const MAX_EVENT_BYTES = 1_048_576;
+/**
+ * Bytes of one whole append as EventStoreDB counts them against its MaxAppendSize (1 MiB by default): for each
+ * event, its data JSON, its metadata JSON (with the hash-chain fields the store adds) and twice its type's length.
+ */
+export const MAX_APPEND_BYTES = 1_048_576;
 export const MAX_COMMAND_KEY_CHARS = 1_024;
 export const MAX_REQUEST_HASH_CHARS = 256;
 
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Control characters, and lone UTF-16 surrogates, which no storage encodes faithfully. */
 const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
@@ -56,14 +62,46 @@ export function prepareAppend(streamId: string, events: readonly EventToAppend[]
     seenIds.add(checked.eventId);
     return checked;
   });
+  assertAppendSize(prepared);
   return { streamId, events: prepared, options };
+}
+
+/** `,"prevHash":"<64 hex>","hash":"<64 hex>"`: what the store adds to each event's metadata JSON. */
+const CHAIN_FIELDS_BYTES = 152;
+
+/**
+ * The whole append, counted as EventStoreDB counts it against MaxAppendSize (Event.SizeOnDisk): an append above it
+ * is refused whole, and EventStoreDB cannot split one without losing its atomicity. Every adapter refuses the same
+ * appends, so that moving the ledger to EventStoreDB never meets an append it cannot take.
+ */
+function assertAppendSize(events: readonly PreparedEvent[]): void {
+  let bytes = 0;
+  for (const event of events) {
+    const metadataBytes = Buffer.byteLength(JSON.stringify(event.metadata), 'utf8') + CHAIN_FIELDS_BYTES;
+    bytes += Buffer.byteLength(event.dataJson, 'utf8') + metadataBytes + 2 * event.type.length;
+  }
+  if (bytes > MAX_APPEND_BYTES) {
+    throw new InvalidAppendError(
+      `an append takes ${bytes} bytes as EventStoreDB counts them (data, metadata with the hash-chain fields, and ` +
+        `twice the type, of every event), over the limit of ${MAX_APPEND_BYTES} bytes (1 MiB) for one append; ` +
+        'append fewer events at once',
+    );
+  }
 }
 
 function prepareEvent(event: EventToAppend, index: number): PreparedEvent {
   if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
     throw new InvalidAppendError(`event ${index}: event id must be a UUID, got ${JSON.stringify(event.eventId)}`);
   }
+  if (event.eventId === NIL_UUID) {
+    throw new InvalidAppendError(`event ${index}: event id must not be the nil UUID (EventStoreDB refuses it)`);
+  }
   assertName(`event ${index} type`, event.type, MAX_EVENT_TYPE_CHARS);
+  if (event.type.startsWith('$')) {
+    // EventStoreDB keeps `$` types for system events (links, metadata, tombstones): it stores one, and every later
+    // read of the stream then meets an event that is not the ledger's.
+    throw new InvalidAppendError(`event ${index} type must not start with $ (reserved for system events), got ${JSON.stringify(event.type)}`);
+  }
   if (typeof event.metadata !== 'object' || event.metadata === null || Array.isArray(event.metadata)) {
     throw new InvalidAppendError(`event ${index}: metadata must be a JSON object`);
   }

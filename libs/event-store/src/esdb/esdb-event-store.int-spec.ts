@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { BACKWARDS, END, EventStoreDBClient } from '@eventstore/db-client';
+import { BACKWARDS, END } from './esdb-client';
+import { connectEsdb, parseEsdbConnectionString } from './esdb-connection';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { describeEventStoreConformance } from '../testing/conformance';
 import { openEsdbEventStore, type EsdbEventStore, type EsdbEventStoreOptions } from './esdb-event-store';
 
 /**
  * The conformance suite against a real EventStoreDB, when EVENTSTORE_CONNECTION_STRING names one, for example
- * `esdb://localhost:2113?tls=false` (the user must be allowed to read $all: admin by default).
+ * `esdb://eventstore1:2111,eventstore2:2112,eventstore3:2113?tls=false` for the compose cluster (the user must be
+ * allowed to read $all: admin by default). esdb-event-store.standin.int-spec.ts runs the same suite on the stand-in.
  *
  * An EventStoreDB database cannot be dropped, and the suite assumes each test starts on an empty log (it reads the
  * whole log, and expects no head before its first append). So each test gets a store isolated in the shared
@@ -20,7 +22,7 @@ jest.setTimeout(120_000);
 
 /** The position of the last record of $all now, if the server can read from it (a record start). */
 async function endOfLog(url: string): Promise<bigint | undefined> {
-  const client = EventStoreDBClient.connectionString(url);
+  const client = connectEsdb(parseEsdbConnectionString(url));
   try {
     for await (const resolved of client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 })) {
       const position = resolved.event?.position;

@@ -1,20 +1,22 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
   START,
   WrongExpectedVersionError,
   type AllStreamRecordedEvent,
+  type NativeClient,
   type AppendResult as EsdbAppendResult,
   type EventData,
   type Position,
   type ReadPosition,
   type ReadRevision,
   type StreamingRead,
-} from '@eventstore/db-client';
+} from './esdb-client';
+import { connectEsdb, parseEsdbConnectionString } from './esdb-connection';
+import { EsdbClockSkewError, EsdbStreamDeletedError } from './esdb-errors';
+import { DEFAULT_RETRY_WINDOW_MS, MAX_RETRY_ATTEMPTS, RetryBudget, type RetryPolicy } from './esdb-retry';
 import { assertBound, assertReadOptions, prepareAppend, type PreparedAppend } from '../append-validation';
 import {
   CommandAlreadyRecordedError,
@@ -44,9 +46,10 @@ import {
   commandRecordEvent,
   commandStreamId,
   comparePositions,
-  connectionStringError,
   fromEsdbPosition,
+  isDeadlineExceeded,
   isLedgerStreamId,
+  isStreamDeleted,
   isStreamNotFound,
   isTransientError,
   ledgerStreamOf,
@@ -54,6 +57,7 @@ import {
   matchesNothing,
   MAX_INT64,
   physicalStreamId,
+  resumedStreamRead,
   sameCommandRecord,
   streamLayout,
   subscriptionFilter,
@@ -67,33 +71,38 @@ import {
   type EsdbRecord,
   type StreamLayout,
 } from './esdb-mapping';
-import { idleSource, ReconnectingSubscription, type SubscriptionSource } from './esdb-subscription';
+import { idleSource, ReconnectingSubscription, withLeadingRecords, type SubscriptionSource } from './esdb-subscription';
 import { KnownPositions } from './known-positions';
 
 /** Events fetched by one server read; a read never holds more than a page of the log in flight. */
 export const READ_PAGE_SIZE = 1_000;
 /** Attempts of an 'any' or 'stream_exists' append when other writers keep moving the stream's head. */
 export const MAX_PINNED_APPEND_ATTEMPTS = 10;
-/** Attempts of one write (same events, same expected revision) after a transient failure. */
-export const MAX_WRITE_ATTEMPTS = 3;
+/** The client's own default: the time the server has for one append, counted from when it is sent. */
+export const DEFAULT_APPEND_DEADLINE_MS = 10_000;
+/**
+ * A deadline refusal this early (as a share of the deadline, on this machine's clock) cannot be a slow server: the
+ * server's clock is ahead, and the absolute deadline the client sends had passed there before the request arrived.
+ */
+const CLOCK_SKEW_SHARE = 0.5;
+/** Acknowledged appends whose read-back failed, kept to be confirmed later; beyond this, such an append fails. */
+export const MAX_UNCONFIRMED_APPENDS = 1_000;
 export const MAX_SUBSCRIPTION_RECONNECTS = 30;
 /** A subscription connected this long counts as healthy: its next drop starts the backoff afresh. */
 export const HEALTHY_CONNECTION_MS = 30_000;
 
 /** The calls the adapter makes; the real client, or a test double. */
-export type EsdbClient = Pick<
-  EventStoreDBClient,
-  'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'
->;
+export type EsdbClient = Pick<NativeClient, 'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'>;
 
 type ClientReadStreamOptions = NonNullable<Parameters<EsdbClient['readStream']>[1]>;
 type ClientReadAllOptions = NonNullable<Parameters<EsdbClient['readAll']>[0]>;
 
 export interface EsdbEventStoreOptions {
   /**
-   * An EventStoreDB connection string, passed to the client as is: `esdb://host1:2113,host2:2113,host3:2113?tls=true`
-   * (gossip seeds), `esdb+discover://cluster.dns:2113` (DNS discovery), credentials, TLS and node preference. The
-   * user needs read access to $all (by default, admins only). Keep `nodePreference` at `leader` (the default).
+   * An EventStoreDB connection string: `esdb://host1:2113,host2:2113,host3:2113?tls=true` (gossip seeds),
+   * `esdb+discover://cluster.dns:2113` (DNS discovery), credentials, TLS. It is parsed and checked here
+   * (esdb-connection.ts), and options that would break the adapter's guarantees are refused. The user needs read
+   * access to $all (by default, admins only).
    */
   readonly connectionString: string;
   /** Prefix of the streams holding idempotency records; default `ledger-commands-`. */
@@ -113,8 +122,33 @@ export interface EsdbEventStoreOptions {
 
 /** The store's settings without the connection (for a client made elsewhere, such as a test double). */
 export interface EsdbEventStoreSettings extends Omit<EsdbEventStoreOptions, 'connectionString'> {
-  /** Delay before retry `attempt` (1-based) of a write or a subscription; defaults to a jittered backoff. */
+  /** Delay before retry `attempt` (1-based) of a request or a subscription; defaults to a jittered backoff. */
   readonly retryDelayMs?: (attempt: number) => number;
+  /** How long a request is retried across transient failures; default 30 s, longer than a leader election. */
+  readonly retryWindowMs?: number;
+  /** The deadline of one append; default 10 s (the connection string's `defaultDeadline`). */
+  readonly appendDeadlineMs?: number;
+}
+
+/** What the adapter knows of the cluster, for a health endpoint. */
+export interface EsdbHealth {
+  /**
+   * The server's clock minus this machine's, measured on the last event read back after an append (so within a
+   * round trip); undefined before the first. The client sends deadlines as absolute times, so a skew near the
+   * append deadline makes appends fail (EsdbClockSkewError).
+   */
+  readonly clockSkewMs: number | undefined;
+  readonly appendDeadlineMs: number;
+  /** Appends acknowledged by the server whose read-back failed; they are confirmed before later appends. */
+  readonly unconfirmedAppends: number;
+}
+
+/** An acknowledged append that could not be read back: committed, to be confirmed later. */
+interface UnconfirmedAppend {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly eventId: string;
+  readonly position: bigint;
 }
 
 /**
@@ -123,15 +157,11 @@ export interface EsdbEventStoreSettings extends Omit<EsdbEventStoreOptions, 'con
  */
 export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promise<EsdbEventStore> {
   const { connectionString, ...settings } = options;
-  let client: EventStoreDBClient;
-  try {
-    client = EventStoreDBClient.connectionString(connectionString);
-  } catch (error) {
-    throw connectionStringError(error);
-  }
+  const connection = parseEsdbConnectionString(connectionString);
+  const client = connectEsdb(connection);
   let store: EsdbEventStore;
   try {
-    store = new EsdbEventStore(client, settings);
+    store = new EsdbEventStore(client, { appendDeadlineMs: connection.defaultDeadlineMs, ...settings });
   } catch (error) {
     await client.dispose();
     throw error;
@@ -157,6 +187,11 @@ export class EsdbEventStore implements EventStore {
   private readonly layout: StreamLayout;
   private readonly origin: bigint | undefined;
   private readonly retryDelayMs: (attempt: number) => number;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly appendDeadlineMs: number;
+  private readonly unconfirmed: UnconfirmedAppend[] = [];
+  private confirming: Promise<void> | undefined;
+  private clockSkewMs: number | undefined;
   private readonly known = new KnownPositions();
   private readonly subscriptions = new Set<ReconnectingSubscription>();
   private readonly appending = new Set<Promise<unknown>>();
@@ -175,6 +210,12 @@ export class EsdbEventStore implements EventStore {
     this.origin = origin === 0n ? undefined : origin;
     if (this.origin !== undefined) this.known.add(this.origin);
     this.retryDelayMs = settings.retryDelayMs ?? ((attempt) => backoffDelayMs(attempt));
+    this.retryPolicy = {
+      windowMs: positiveMs('retryWindowMs', settings.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS),
+      maxAttempts: MAX_RETRY_ATTEMPTS,
+      delayMs: this.retryDelayMs,
+    };
+    this.appendDeadlineMs = positiveMs('appendDeadlineMs', settings.appendDeadlineMs ?? DEFAULT_APPEND_DEADLINE_MS);
   }
 
   // ---- the port -----------------------------------------------------------------------------------------------
@@ -305,16 +346,28 @@ export class EsdbEventStore implements EventStore {
     return undefined;
   }
 
+  health(): EsdbHealth {
+    return {
+      clockSkewMs: this.clockSkewMs,
+      appendDeadlineMs: this.appendDeadlineMs,
+      unconfirmedAppends: this.unconfirmed.length,
+    };
+  }
+
   /** Lets the appends already asked for finish, ends the subscriptions, then disposes of the client. Idempotent. */
   close(): Promise<void> {
     this.closePromise ??= this.closeNow();
     return this.closePromise;
   }
 
-  /** Reads the head of $all: fails when the cluster cannot be reached or the user may not read $all. */
+  /**
+   * Reads the head of $all once, without retries: fails when the cluster cannot be reached or the user may not
+   * read $all, so that start-up reports it at once.
+   */
   async verifyConnection(): Promise<void> {
     this.assertReadable();
-    await this.storedHead();
+    const options = { fromPosition: END, direction: BACKWARDS, maxCount: 1, resolveLinkTos: false } as const;
+    for await (const resolved of drain(this.client.readAll(options))) if (resolved !== undefined) return;
   }
 
   private async closeNow(): Promise<void> {
@@ -358,6 +411,7 @@ export class EsdbEventStore implements EventStore {
    *   names one request, so this needs two processes sending different requests under the same key at once.
    */
   private async appendPrepared(append: PreparedAppend): Promise<AppendResult> {
+    await this.confirmPending();
     const command = append.options.command;
     if (command !== undefined) {
       const earlier = await this.readCommandRecord(command.key);
@@ -453,10 +507,25 @@ export class EsdbEventStore implements EventStore {
       predecessor === undefined
         ? { revision: 0n, prevHash: GENESIS_HASH }
         : { revision: predecessor.revision + 1n, prevHash: predecessor.metadata.hash };
+    // A soft-deleted stream reads as no stream, and the server takes a NO_STREAM append to it after the deleted
+    // events: the chain would start from genesis at a revision past zero.
+    if (predecessor === undefined) await this.assertNotSoftDeleted(append.streamId);
     const events = chainedEvents(append.streamId, append.events, start);
     const pinned: ExpectedRevision = predecessor === undefined ? 'no_stream' : predecessor.revision;
+    const sentAt = Date.now();
     const appended = await this.send(append, events, pinned, start.revision);
-    return this.confirm(append, start.revision, appended.nextExpectedRevision);
+    return this.confirm(append, start.revision, appended, sentAt);
+  }
+
+  /** Soft deletion leaves `$tb` (truncate before) in the stream's metadata stream, `$$<stream>`. */
+  private async assertNotSoftDeleted(streamId: string): Promise<void> {
+    const options = { fromRevision: END, direction: BACKWARDS, maxCount: 1, requiresLeader: true } as const;
+    for await (const record of this.rawStream(`$$${physicalStreamId(this.layout, streamId)}`, options)) {
+      const metadata = record.data as { $tb?: unknown } | null;
+      if (typeof metadata === 'object' && metadata !== null && metadata.$tb !== undefined) {
+        throw new EsdbStreamDeletedError(streamId, 'soft delete');
+      }
+    }
   }
 
   private async send(
@@ -467,19 +536,28 @@ export class EsdbEventStore implements EventStore {
   ): Promise<EsdbAppendResult> {
     const stream = physicalStreamId(this.layout, append.streamId);
     const expected = append.options.expectedRevision;
-    for (let attempt = 1; ; attempt += 1) {
+    const budget = new RetryBudget(this.retryPolicy);
+    for (;;) {
+      const sentAt = Date.now();
       try {
         return await this.client.appendToStream(stream, events, {
           expectedRevision: toEsdbExpectedRevision(pinned),
           requiresLeader: true,
+          deadline: this.appendDeadlineMs,
         });
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) throw await this.explainConflict(append, firstRevision, error);
-        if (!isTransientError(error) || attempt >= MAX_WRITE_ATTEMPTS) {
-          throw toStoreError(error, append.streamId, expected);
-        }
-        await sleep(this.retryDelayMs(attempt));
+        this.assertNoClockSkew(error, append.streamId, Date.now() - sentAt);
+        if (isStreamDeleted(error)) throw new EsdbStreamDeletedError(append.streamId, 'tombstone');
+        await budget.retryAfter(toStoreError(error, append.streamId, expected));
       }
+    }
+  }
+
+  /** A deadline refusal well before the deadline passed here is the server's clock, not a slow server. */
+  private assertNoClockSkew(error: unknown, streamId: string, elapsedMs: number): void {
+    if (isDeadlineExceeded(error) && elapsedMs < this.appendDeadlineMs * CLOCK_SKEW_SHARE) {
+      throw new EsdbClockSkewError(streamId, this.appendDeadlineMs, elapsedMs);
     }
   }
 
@@ -507,22 +585,96 @@ export class EsdbEventStore implements EventStore {
    * The result of a successful append. Its position is read from the last event itself: that is exactly what a
    * reader of $all will see, including for an idempotent retry, where servers differ in the position they send.
    */
-  private async confirm(append: PreparedAppend, firstRevision: bigint, lastRevision: bigint): Promise<AppendResult> {
+  private async confirm(
+    append: PreparedAppend,
+    firstRevision: bigint,
+    appended: EsdbAppendResult,
+    sentAt: number,
+  ): Promise<AppendResult> {
     const ids = append.events.map((event) => event.eventId);
+    const lastRevision = appended.nextExpectedRevision;
     const expectedLast = firstRevision + BigInt(ids.length - 1);
     if (lastRevision !== expectedLast) {
       throw new Error(
         `EventStoreDB acknowledged the append to ${append.streamId} at revision ${lastRevision}, not ${expectedLast}`,
       );
     }
-    const last = await this.readEventAt(append.streamId, lastRevision);
-    if (last?.eventId !== ids[ids.length - 1]) {
+    let last: EsdbRecord | undefined;
+    try {
+      last = await this.readRecordAt(append.streamId, lastRevision);
+    } catch (error) {
+      // The append is committed: a read-back that fails now (an election, say) is confirmed later, not a failure.
+      if (!isTransientError(error)) throw error;
+      return this.confirmLater(append, lastRevision, appended, error);
+    }
+    const event = last === undefined ? undefined : toRecordedEvent(this.layout, last);
+    if (event?.eventId !== ids[ids.length - 1]) {
       throw new Error(
         `after appending to ${append.streamId}, revision ${lastRevision} does not hold the append's last event`,
       );
     }
-    this.known.add(last.position);
-    return { streamId: append.streamId, nextRevision: lastRevision, position: last.position, eventIds: ids };
+    this.measureClockSkew(last!, sentAt);
+    this.known.add(event.position);
+    return { streamId: append.streamId, nextRevision: lastRevision, position: event.position, eventIds: ids };
+  }
+
+  /**
+   * The server's clock minus this machine's: a freshly written event was written between sending and now, so this
+   * is within half a round trip. When the server answered a retried command with its original events, their time is
+   * older and the figure reads low (the server seemingly behind) until the next fresh append; a server ahead, the
+   * case that breaks deadlines, is never hidden by that.
+   */
+  private measureClockSkew(record: EsdbRecord, sentAt: number): void {
+    if (record.created === undefined) return;
+    this.clockSkewMs = Math.round(record.created.getTime() - (sentAt + Date.now()) / 2);
+  }
+
+  /** The result from the acknowledgement's position; the read-back is done before a later append. */
+  private confirmLater(
+    append: PreparedAppend,
+    lastRevision: bigint,
+    appended: EsdbAppendResult,
+    readFailure: unknown,
+  ): AppendResult {
+    const ids = append.events.map((event) => event.eventId);
+    let position: bigint;
+    try {
+      position = fromEsdbPosition(appended.position, `the append to ${append.streamId}`);
+    } catch {
+      // Without a position in the acknowledgement there is no result to give: the append is committed, unreported.
+      throw readFailure;
+    }
+    if (this.unconfirmed.length >= MAX_UNCONFIRMED_APPENDS) throw readFailure;
+    this.unconfirmed.push({ streamId: append.streamId, revision: lastRevision, eventId: ids[ids.length - 1]!, position });
+    return { streamId: append.streamId, nextRevision: lastRevision, position, eventIds: ids };
+  }
+
+  /**
+   * Reads back the acknowledged appends whose read-back failed. One that is not there, or not at the position the
+   * server acknowledged, breaks what the ledger was told: that is a fault, and the store stops appending.
+   */
+  private confirmPending(): Promise<void> {
+    if (this.unconfirmed.length === 0) return Promise.resolve();
+    // Concurrent appends share one pass, so that each pending append is read back once.
+    this.confirming ??= this.confirmPendingNow().finally(() => {
+      this.confirming = undefined;
+    });
+    return this.confirming;
+  }
+
+  private async confirmPendingNow(): Promise<void> {
+    while (this.unconfirmed.length > 0) {
+      const pending = this.unconfirmed[0]!;
+      const event = await this.readEventAt(pending.streamId, pending.revision);
+      if (event?.eventId !== pending.eventId || event.position !== pending.position) {
+        throw new Error(
+          `EventStoreDB acknowledged an append to ${pending.streamId} at revision ${pending.revision} and position ` +
+            `${pending.position}, but the stream does not hold it there`,
+        );
+      }
+      this.known.add(event.position);
+      this.unconfirmed.shift();
+    }
   }
 
   // ---- command records ----------------------------------------------------------------------------------------
@@ -538,9 +690,15 @@ export class EsdbEventStore implements EventStore {
   private async writeCommandRecord(record: CommandRecord): Promise<void> {
     const stream = commandStreamId(this.layout, record.key);
     const event = commandRecordEvent(record);
-    for (let attempt = 1; ; attempt += 1) {
+    const budget = new RetryBudget(this.retryPolicy);
+    for (;;) {
+      const sentAt = Date.now();
       try {
-        await this.client.appendToStream(stream, event, { expectedRevision: NO_STREAM, requiresLeader: true });
+        await this.client.appendToStream(stream, event, {
+          expectedRevision: NO_STREAM,
+          requiresLeader: true,
+          deadline: this.appendDeadlineMs,
+        });
         return;
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
@@ -548,8 +706,8 @@ export class EsdbEventStore implements EventStore {
           if (stored !== undefined && sameCommandRecord(stored, record)) return;
           if (stored !== undefined) throw new CommandAlreadyRecordedError(stored);
         }
-        if (!isTransientError(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-        await sleep(this.retryDelayMs(attempt));
+        this.assertNoClockSkew(error, stream, Date.now() - sentAt);
+        await budget.retryAfter(error);
       }
     }
   }
@@ -557,9 +715,14 @@ export class EsdbEventStore implements EventStore {
   // ---- reads --------------------------------------------------------------------------------------------------
 
   private async readEventAt(streamId: string, revision: bigint): Promise<RecordedEvent | undefined> {
+    const record = await this.readRecordAt(streamId, revision);
+    return record === undefined ? undefined : toRecordedEvent(this.layout, record);
+  }
+
+  private async readRecordAt(streamId: string, revision: bigint): Promise<EsdbRecord | undefined> {
     const options = { fromRevision: revision, direction: FORWARDS, maxCount: 1, requiresLeader: true } as const;
     for await (const record of this.storedEvents(streamId, options)) {
-      return record.revision === revision ? toRecordedEvent(this.layout, record) : undefined;
+      return record.revision === revision ? record : undefined;
     }
     return undefined;
   }
@@ -612,11 +775,18 @@ export class EsdbEventStore implements EventStore {
   ): Promise<SubscriptionSource> {
     if (matchesNothing(filter)) return idleSource();
     const fromPosition = await this.anchorAtOrBefore(after ?? 0n);
-    return this.client.subscribeToAll({
+    // The server subscribes after the position it is given (START aside), but the record at the log origin is
+    // part of the log: it is read first, then the subscription goes on after it.
+    const origin = this.origin;
+    const fromOrigin = origin !== undefined && fromPosition !== START && fromPosition !== END && fromPosition.commit === origin;
+    const first = fromOrigin && (after === undefined || after < origin) ? await this.recordStartingAt(origin) : undefined;
+    const source = this.client.subscribeToAll({
       fromPosition,
       filter: subscriptionFilter(this.layout, filter),
       resolveLinkTos: false,
     });
+    if (first === undefined) return source;
+    return withLeadingRecords([{ event: first, commitPosition: first.position.commit }], source);
   }
 
   /**
@@ -627,13 +797,37 @@ export class EsdbEventStore implements EventStore {
     if (this.origin !== undefined && position <= this.origin) return toEsdbPosition(this.origin);
     if (position === 0n) return START;
     const known = this.known.floor(position);
+    if (known !== undefined && position - known <= 1n) return toEsdbPosition(known);
+    // A checkpoint from another process is an event's position, or one past it (a projection reads from
+    // `checkpoint + 1n`): asking the server whether a record starts there costs one read, whatever the log's size.
+    for (const candidate of [position, position - 1n]) {
+      const record = await this.recordStartingAt(candidate);
+      if (record === undefined) continue;
+      if (ledgerStreamOf(this.layout, record) !== undefined) this.known.add(candidate);
+      return record.position;
+    }
     if (known !== undefined) return toEsdbPosition(known);
     return this.discoverAnchor(position);
   }
 
+  /** The record that starts exactly at `position`, if one does; the server refuses a position inside a record. */
+  private async recordStartingAt(position: bigint): Promise<AllStreamRecordedEvent | undefined> {
+    const options = { fromPosition: toEsdbPosition(position), direction: FORWARDS, maxCount: 1 } as const;
+    try {
+      for await (const record of this.storedLog(options)) {
+        const { commit, prepare } = record.position;
+        return commit === position && prepare === position ? record : undefined;
+      }
+      return undefined;
+    } catch (error) {
+      if (isTransientError(error)) throw error;
+      return undefined;
+    }
+  }
+
   /**
-   * The greatest record start at or before `position`, for a position this process has not seen (a checkpoint
-   * stored by an earlier run): found from whichever end of the log is nearer (positions are byte offsets).
+   * The greatest record start at or before an arbitrary position (neither an event's position nor one past it):
+   * found from whichever end of the log is nearer (positions are byte offsets). Only such positions cost a scan.
    */
   private async discoverAnchor(position: bigint): Promise<ReadPosition> {
     const head = await this.storedHead();
@@ -685,22 +879,70 @@ export class EsdbEventStore implements EventStore {
     return this.rawStream(physicalStreamId(this.layout, streamId), options);
   }
 
-  /** Records of one physical stream; nothing when the stream does not exist. */
+  /**
+   * Records of one physical stream; nothing when the stream does not exist. A transient failure (a leader change,
+   * a lost connection) is retried, and the read goes on after the last record it delivered.
+   */
   private async *rawStream(stream: string, options: ClientReadStreamOptions): AsyncGenerator<EsdbRecord> {
-    try {
-      for await (const resolved of drain(this.client.readStream(stream, options))) {
-        if (resolved.event !== undefined) yield resolved.event;
+    const budget = new RetryBudget(this.retryPolicy);
+    let request: ClientReadStreamOptions | undefined = options;
+    while (request !== undefined) {
+      let last: EsdbRecord | undefined;
+      let delivered = 0;
+      try {
+        for await (const resolved of drain(this.client.readStream(stream, request))) {
+          if (resolved.event === undefined) continue;
+          last = resolved.event;
+          delivered += 1;
+          yield resolved.event;
+        }
+        return;
+      } catch (error) {
+        if (isStreamNotFound(error)) return;
+        if (isStreamDeleted(error)) throw new EsdbStreamDeletedError(this.logicalName(stream), 'tombstone');
+        if (delivered > 0) budget.progressed();
+        await budget.retryAfter(error);
+        if (last !== undefined) request = resumedStreamRead(request, last.revision, delivered);
       }
-    } catch (error) {
-      if (!isStreamNotFound(error)) throw error;
     }
   }
 
-  /** Records of $all (without link resolution, every message carries its record). */
+  /**
+   * Records of $all (without link resolution, every message carries its record). A transient failure is retried
+   * from the last record delivered, which the new read delivers again and is skipped.
+   */
   private async *storedLog(options: ClientReadAllOptions): AsyncGenerator<AllStreamRecordedEvent> {
-    for await (const resolved of drain(this.client.readAll({ ...options, resolveLinkTos: false }))) {
-      if (resolved.event !== undefined) yield resolved.event;
+    const budget = new RetryBudget(this.retryPolicy);
+    const backwards = options.direction === BACKWARDS;
+    let remaining = options.maxCount === undefined ? undefined : BigInt(options.maxCount);
+    let request: ClientReadAllOptions = { ...options, resolveLinkTos: false };
+    let last: Position | undefined;
+    for (;;) {
+      let delivered = 0;
+      try {
+        for await (const resolved of drain(this.client.readAll(request))) {
+          const record = resolved.event;
+          if (record === undefined) continue;
+          if (last !== undefined && comparePositions(record.position, last) * (backwards ? -1 : 1) <= 0) continue;
+          if (remaining !== undefined && remaining <= 0n) return;
+          last = record.position;
+          delivered += 1;
+          if (remaining !== undefined) remaining -= 1n;
+          yield record;
+        }
+        return;
+      } catch (error) {
+        if (delivered > 0) budget.progressed();
+        await budget.retryAfter(error);
+        if (last !== undefined) {
+          request = { ...request, fromPosition: last, ...(remaining === undefined ? {} : { maxCount: remaining + 1n }) };
+        }
+      }
     }
+  }
+
+  private logicalName(stream: string): string {
+    return stream.startsWith(this.layout.namespace) ? stream.slice(this.layout.namespace.length) : stream;
   }
 }
 
@@ -713,4 +955,11 @@ async function* drain<T>(read: StreamingRead<T>): AsyncGenerator<T> {
   } finally {
     if (!complete) await read.cancel().catch(() => undefined);
   }
+}
+
+function positiveMs(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive whole number of milliseconds, got ${String(value)}`);
+  }
+  return value;
 }

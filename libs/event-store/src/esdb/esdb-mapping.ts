@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   ANY,
+  BACKWARDS,
   ErrorType,
   eventTypeFilter,
   isCommandError,
@@ -12,11 +13,12 @@ import {
   WrongExpectedVersionError,
   type AppendExpectedRevision,
   type CurrentRevision,
+  type Direction,
   type EventData,
   type Filter,
   type JSONType,
   type Position,
-} from '@eventstore/db-client';
+} from './esdb-client';
 import type { PreparedEvent } from '../append-validation';
 import { canonicalJson } from '../canonical-json';
 import { InvalidAppendError, WrongExpectedRevisionError } from '../errors';
@@ -153,14 +155,25 @@ export function isStreamNotFound(error: unknown): boolean {
   return error instanceof Error && isCommandError(error) && error.type === ErrorType.STREAM_NOT_FOUND;
 }
 
+/**
+ * The failures the server documents as transient. UNKNOWN is not one: the server also answers deterministic
+ * refusals so (a bad request, such as the nil UUID as an event id), and sending those again changes nothing.
+ */
 const TRANSIENT_ERRORS: ReadonlySet<ErrorType> = new Set([
   ErrorType.UNAVAILABLE, // connection lost, node down
   ErrorType.NOT_LEADER, // leader change: the client rediscovers the leader on the next call
-  ErrorType.DEADLINE_EXCEEDED,
-  ErrorType.TIMEOUT,
+  ErrorType.DEADLINE_EXCEEDED, // clock skew, which never passes, is told apart before this (esdb-event-store.ts)
+  ErrorType.TIMEOUT, // the write was not replicated to a quorum in time (a new leader may still commit it)
   ErrorType.CANCELLED, // the server ended the call (shutdown, subscription dropped)
-  ErrorType.UNKNOWN, // the server reports most internal failures so; retries are bounded
 ]);
+
+export function isStreamDeleted(error: unknown): boolean {
+  return error instanceof Error && isCommandError(error) && error.type === ErrorType.STREAM_DELETED;
+}
+
+export function isDeadlineExceeded(error: unknown): boolean {
+  return error instanceof Error && isCommandError(error) && error.type === ErrorType.DEADLINE_EXCEEDED;
+}
 
 /** Failures worth retrying the same request for (bounded); anything else is an answer or a fault. */
 export function isTransientError(error: unknown): boolean {
@@ -172,10 +185,25 @@ export function backoffDelayMs(
   attempt: number,
   random: () => number = Math.random,
   baseMs = 100,
-  maxMs = 5_000,
+  maxMs = 2_000,
 ): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+/**
+ * A stream read to send again after it delivered `delivered` records up to revision `last`: on from the next
+ * revision in its direction, for what is left of its count; undefined when nothing is left to read.
+ */
+export function resumedStreamRead<T extends { readonly direction?: Direction; readonly maxCount?: number | bigint }>(
+  request: T,
+  last: bigint,
+  delivered: number,
+): (T & { readonly fromRevision: bigint }) | undefined {
+  const maxCount = request.maxCount === undefined ? undefined : BigInt(request.maxCount) - BigInt(delivered);
+  const backwards = request.direction === BACKWARDS;
+  if ((maxCount !== undefined && maxCount <= 0n) || (backwards && last === 0n)) return undefined;
+  return { ...request, fromRevision: backwards ? last - 1n : last + 1n, ...(maxCount === undefined ? {} : { maxCount }) };
 }
 
 // ---- positions -------------------------------------------------------------------------------------------------
@@ -231,6 +259,8 @@ export interface EsdbRecord {
   readonly data: unknown;
   readonly metadata: unknown;
   readonly position?: Position;
+  /** The server's clock when it wrote the event. */
+  readonly created?: Date;
 }
 
 /** Where the first new event of an append goes, and the hash it links to. */
@@ -408,16 +438,4 @@ function isDecimal(value: unknown): value is string {
 
 export function sameCommandRecord(left: CommandRecord, right: CommandRecord): boolean {
   return canonicalJson(toStored(left)) === canonicalJson(toStored(right));
-}
-
-// ---- connection ------------------------------------------------------------------------------------------------
-
-/** A connection string the client refused, described without echoing it: it may hold a password. */
-export function connectionStringError(error: unknown): Error {
-  if (error instanceof Error && 'expected' in error && 'location' in error) {
-    const { expected, location } = error as { expected: unknown; location: unknown };
-    const at = Array.isArray(location) && typeof location[0] === 'number' ? ` at character ${location[0] + 1}` : '';
-    return new Error(`invalid EventStoreDB connection string: expected ${String(expected)}${at}`);
-  }
-  return new Error(`invalid EventStoreDB connection string: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -1,4 +1,4 @@
-import { AccessDeniedError, UnavailableError, type AllStreamResolvedEvent } from '@eventstore/db-client';
+import { AccessDeniedError, UnavailableError, type AllStreamResolvedEvent } from './esdb-client';
 import type { RecordedEvent } from '../event-store.port';
 import { isTransientError } from './esdb-mapping';
 import {

@@ -1,4 +1,4 @@
-import type { AllStreamResolvedEvent } from '@eventstore/db-client';
+import type { AllStreamResolvedEvent } from './esdb-client';
 import type { RecordedEvent, Subscription } from '../event-store.port';
 
 /** What a subscription reads from: the client's `subscribeToAll` (a Readable), or a test double. */
@@ -159,5 +159,20 @@ export function idleSource(): SubscriptionSource {
   return {
     [Symbol.asyncIterator]: () => ({ next: () => stopped }),
     unsubscribe: async () => stop(),
+  };
+}
+
+/** A source that delivers `leading` first, then what `source` delivers. */
+export function withLeadingRecords(
+  leading: readonly AllStreamResolvedEvent[],
+  source: SubscriptionSource,
+): SubscriptionSource {
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* leading;
+      yield* source;
+    },
+    unsubscribe: () => source.unsubscribe(),
+    destroy: () => source.destroy?.(),
   };
 }

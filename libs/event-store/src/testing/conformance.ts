@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_EVENT_BYTES, MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_CHARS } from '../append-validation';
+import { MAX_APPEND_BYTES, MAX_EVENT_BYTES, MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_CHARS } from '../append-validation';
 import {
   CommandAlreadyRecordedError,
   DuplicateEventIdError,
@@ -552,6 +552,24 @@ export function describeEventStoreConformance(
         const large = anEvent('Big', { blob: 'é'.repeat((MAX_EVENT_BYTES - 4_096) / 2) });
         await store.append('big-1', [large], { expectedRevision: 'no_stream' });
         expect((await collect(store.readStream('big-1')))[0]!.data).toEqual(large.data);
+      });
+
+      it('refuses an append whose events together exceed 1 MiB as EventStoreDB counts them, writing none of it', async () => {
+        // Each event alone is well under the per-event limit; together (data + metadata + 2 x type) they are not.
+        const half = () => anEvent('Big', { blob: 'x'.repeat(MAX_APPEND_BYTES / 2) });
+        await expectRefused('big-1', [half(), half()], /append .*1048576 bytes/);
+        expect(await store.streamRevision('big-1')).toBeUndefined();
+      });
+
+      it('refuses event types that EventStoreDB reserves ($...) and empty types, which would poison the stream', async () => {
+        await expectRefused('s-1', [anEvent('$>')], /type must not start with \$/);
+        await expectRefused('s-1', [anEvent('$metadata')], /type must not start with \$/);
+        await expectRefused('s-1', [anEvent('')], /type must be a non-empty string/);
+        expect(await store.streamRevision('s-1')).toBeUndefined();
+      });
+
+      it('refuses the nil UUID as an event id (EventStoreDB refuses it; it is no command-derived id)', async () => {
+        await expectRefused('s-1', [{ ...anEvent(), eventId: '00000000-0000-0000-0000-000000000000' }], /nil UUID/);
       });
 
       it('refuses empty and oversized batches, bad or repeated event ids, and a negative expected revision', async () => {
