@@ -32,6 +32,24 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${variable} `));
   });
 
+  it('never shows the credentials of a location it refuses', () => {
+    for (const [variable, value] of [
+      ['LEDGER_EVENT_STORE', 'mysql://ledger:hunter2@db.internal/ledger'],
+      ['LEDGER_READ_STORE', 'mongodb://admin:hunter2@db.internal'],
+    ] as const) {
+      const refusal = (() => {
+        try {
+          loadConfig({ [variable]: value });
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return '';
+      })();
+      expect(refusal).toMatch(new RegExp(`^invalid configuration: ${variable} .*\\*\\*\\*@db\\.internal`));
+      expect(refusal).not.toContain('hunter2');
+    }
+  });
+
   it('signs a checkpoint every 1,000 events or 60 s by default, with a key generated in the data folder', () => {
     expect(loadConfig({}).checkpoints).toEqual({ signing: 'on', webhook: null, key: null, everyEvents: 1_000, everySeconds: 60, file: null });
     expect(loadConfig({ LEDGER_CHECKPOINT_FILE: 'audit/checkpoints.jsonl', LEDGER_CHECKPOINT_EVERY_SECONDS: '5' }, '/srv').checkpoints).toMatchObject({ file: '/srv/audit/checkpoints.jsonl', everySeconds: 5 });

@@ -59,6 +59,11 @@ export const DEFAULT_EVENT_STORE = 'sqlite:./data/ledger.db';
 export const MIN_API_KEY_LENGTH = 24;
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 1_000;
 
+/** A location as an error may show it: a password or user name in it (scheme://user:secret@host) becomes "***". */
+export function withoutCredentials(location: string): string {
+  return location.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, '$1***@');
+}
+
 /** A bad configuration value: start-up stops with this message, which names the variable. */
 export class ConfigError extends Error {
   constructor(readonly variable: string, reason: string) {
@@ -91,7 +96,7 @@ export function parseEventStoreLocation(raw: string | undefined, cwd = process.c
   }
   if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value };
   if (/^esdb(\+discover)?:\/\//.test(value)) return { kind: 'esdb', url: value };
-  throw new ConfigError('LEDGER_EVENT_STORE', `must start with sqlite:, postgres:// or esdb:// (got ${JSON.stringify(value)})`);
+  throw new ConfigError('LEDGER_EVENT_STORE', `must start with sqlite:, postgres:// or esdb:// (got ${JSON.stringify(withoutCredentials(value))})`);
 }
 
 export function parseApiKeys(raw: string | undefined): ApiKeyConfig[] | null {
@@ -153,7 +158,7 @@ export function parseReadStoreLocation(raw: string | undefined, eventStore: Even
     return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(cwd, path) };
   }
   if (/^postgres(ql)?:\/\//.test(raw)) return { kind: 'postgres', url: raw };
-  throw new ConfigError('LEDGER_READ_STORE', `must start with sqlite: or postgres:// (got ${JSON.stringify(raw)})`);
+  throw new ConfigError('LEDGER_READ_STORE', `must start with sqlite: or postgres:// (got ${JSON.stringify(withoutCredentials(raw))})`);
 }
 
 function parseProjector(raw: string | undefined): 'inline' | 'off' {

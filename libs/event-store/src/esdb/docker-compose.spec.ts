@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { parseEsdbConnectionString } from './esdb-connection';
 
 /**
  * The compose cluster (docker/docker-compose.yml), checked without Docker: whichever node leads, the address it
  * advertises to clients must reach it from the compose network and, with the README's hosts entry, from the host.
- * js-yaml comes with @nestjs/swagger; it has no types here, hence the require.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { load } = require('js-yaml') as { load: (text: string) => unknown };
 
 interface Service {
   readonly hostname?: string;
