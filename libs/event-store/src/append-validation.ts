@@ -35,6 +35,8 @@ export interface PreparedEvent {
    */
   readonly data: unknown;
   readonly metadata: MetadataToAppend;
+  /** `metadata` as JSON (JSON.stringify's bytes), encoded once: the size check and the stored form start from it. */
+  readonly metadataJson: string;
 }
 
 export interface PreparedAppend {
@@ -77,7 +79,7 @@ const CHAIN_FIELDS_BYTES = 152;
 function assertAppendSize(events: readonly PreparedEvent[]): void {
   let bytes = 0;
   for (const event of events) {
-    const metadataBytes = Buffer.byteLength(JSON.stringify(event.metadata), 'utf8') + CHAIN_FIELDS_BYTES;
+    const metadataBytes = Buffer.byteLength(event.metadataJson, 'utf8') + CHAIN_FIELDS_BYTES;
     bytes += Buffer.byteLength(event.dataJson, 'utf8') + metadataBytes + 2 * event.type.length;
   }
   if (bytes > MAX_APPEND_BYTES) {
@@ -113,15 +115,29 @@ function prepareEvent(event: EventToAppend, index: number): PreparedEvent {
       `event ${index}: data and metadata take ${bytes} bytes of JSON, over the limit of ${MAX_EVENT_BYTES} bytes (1 MiB)`,
     );
   }
+  const sent = JSON.parse(metadataJson) as MetadataToAppend & { prevHash?: unknown; hash?: unknown };
+  // The store adds the hash-chain fields itself; any the caller sent are not part of what is hashed.
+  const sentChain = Object.hasOwn(sent, 'prevHash') || Object.hasOwn(sent, 'hash');
+  const metadata = sentChain ? metadataWithoutChain(sent as MetadataToAppend) : sent;
   return {
     // UUIDs are case-insensitive; one spelling keeps a retried id from passing the unique check as a new id.
     eventId: event.eventId.toLowerCase(),
     type: event.type,
     dataJson,
     data: JSON.parse(dataJson) as unknown,
-    // The store adds the hash-chain fields itself; any the caller sent are not part of what is hashed.
-    metadata: metadataWithoutChain(JSON.parse(metadataJson) as MetadataToAppend),
+    metadata,
+    metadataJson: sentChain ? JSON.stringify(metadata) : metadataJson,
   };
+}
+
+/**
+ * The metadata JSON a store keeps for an event: its metadata with `prevHash` and `hash` added last, the bytes
+ * `JSON.stringify({ ...metadata, prevHash, hash })` gives, built from the JSON already encoded.
+ */
+export function storedMetadataJson(event: PreparedEvent, prevHash: string, hash: string): string {
+  const chain = `"prevHash":${JSON.stringify(prevHash)},"hash":${JSON.stringify(hash)}}`;
+  const json = event.metadataJson;
+  return json === '{}' ? `{${chain}` : `${json.slice(0, -1)},${chain}`;
 }
 
 function toJson(value: unknown, what: string): string {

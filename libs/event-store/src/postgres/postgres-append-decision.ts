@@ -1,4 +1,4 @@
-import type { PreparedAppend, PreparedEvent } from '../append-validation';
+import { storedMetadataJson, type PreparedAppend, type PreparedEvent } from '../append-validation';
 import {
   CommandAlreadyRecordedError,
   DuplicateEventIdError,
@@ -132,7 +132,7 @@ function chainEvents(
   return events.map((event, index) => {
     revision += 1n;
     const hash = eventHash({ ...event, streamId, revision, prevHash });
-    const metadataJson = JSON.stringify({ ...event.metadata, prevHash, hash });
+    const metadataJson = storedMetadataJson(event, prevHash, hash);
     prevHash = hash;
     return {
       position: firstPosition + BigInt(index),

@@ -3,6 +3,7 @@ import {
   assertBound,
   assertReadOptions,
   prepareAppend,
+  storedMetadataJson,
   type PreparedAppend,
   type PreparedEvent,
 } from '../append-validation';
@@ -600,7 +601,7 @@ export class SqliteEventStore implements EventStore {
     for (const event of events) {
       revision += 1;
       const hash = eventHash({ ...event, streamId, revision: BigInt(revision), prevHash });
-      const metadataJson = JSON.stringify({ ...event.metadata, prevHash, hash });
+      const metadataJson = storedMetadataJson(event, prevHash, hash);
       const inserted = this.writes.insertEvent.run(event.eventId, streamId, revision, event.type, event.dataJson, metadataJson);
       this.eventsInserted += 1;
       const insertedPosition = toSafeNumber(inserted.lastInsertRowid, 'position');
