@@ -80,7 +80,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header.
   await app.register(helmet as never, { contentSecurityPolicy: false, global: true });
   installEdge(fastify, logLevels !== false && logLevels.includes('log'));
-  app.setGlobalPrefix('v1', { exclude: ['health'] });
+  app.setGlobalPrefix('v1', { exclude: ['health', 'health/live', 'health/ready'] });
   app.useGlobalPipes(new LedgerValidationPipe());
   const document = SwaggerModule.createDocument(
     app,

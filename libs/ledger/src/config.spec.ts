@@ -27,9 +27,16 @@ describe('configuration', () => {
     [{ LEDGER_CHECKPOINT_WEBHOOK: 'ftp://audit.example/in' }, 'LEDGER_CHECKPOINT_WEBHOOK'],
     [{ LEDGER_CHECKPOINT_WEBHOOK: 'not a url' }, 'LEDGER_CHECKPOINT_WEBHOOK'],
     [{ LEDGER_CHECKPOINT_EVERY_SECONDS: '1h' }, 'LEDGER_CHECKPOINT_EVERY_SECONDS'],
+    [{ LEDGER_READY_MAX_LAG_EVENTS: '-1' }, 'LEDGER_READY_MAX_LAG_EVENTS'],
+    [{ LEDGER_READY_MAX_LAG_SECONDS: '0' }, 'LEDGER_READY_MAX_LAG_SECONDS'],
   ])('refuses %p with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${variable} `));
+  });
+
+  it('is ready while every projection is at most 10,000 events and 30 s behind, unless configured', () => {
+    expect(loadConfig({}).readiness).toEqual({ maxLagEvents: 10_000, maxLagSeconds: 30 });
+    expect(loadConfig({ LEDGER_READY_MAX_LAG_EVENTS: '0', LEDGER_READY_MAX_LAG_SECONDS: '5' }).readiness).toEqual({ maxLagEvents: 0, maxLagSeconds: 5 });
   });
 
   it('signs a checkpoint every 1,000 events or 60 s by default, with a key generated in the data folder', () => {

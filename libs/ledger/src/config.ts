@@ -36,6 +36,15 @@ export interface LedgerConfig {
   readonly secondFactor: { readonly keys: readonly AttesterKey[]; readonly audience: string };
   /** Signed checkpoints of the Merkle tree: the key (null: generated in dataDir), how often, and an external copy. */
   readonly checkpoints: CheckpointConfig;
+  /** When /health/ready answers 200: how far behind the head every projection may be. */
+  readonly readiness: ReadinessConfig;
+}
+
+export interface ReadinessConfig {
+  /** LEDGER_READY_MAX_LAG_EVENTS: log positions a projection may be behind the head (10,000 by default). */
+  readonly maxLagEvents: number;
+  /** LEDGER_READY_MAX_LAG_SECONDS: how long a projection may have been behind (30 s by default). */
+  readonly maxLagSeconds: number;
 }
 
 export interface CheckpointConfig {
@@ -233,6 +242,13 @@ function parseCheckpoints(env: NodeJS.ProcessEnv, cwd: string): CheckpointConfig
   };
 }
 
+function parseReadiness(env: NodeJS.ProcessEnv): ReadinessConfig {
+  return {
+    maxLagEvents: wholeNumberIn('LEDGER_READY_MAX_LAG_EVENTS', env.LEDGER_READY_MAX_LAG_EVENTS, 10_000, 0, 1_000_000_000 - 1),
+    maxLagSeconds: wholeNumberIn('LEDGER_READY_MAX_LAG_SECONDS', env.LEDGER_READY_MAX_LAG_SECONDS, 30, 1, 86_400),
+  };
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
@@ -251,5 +267,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     secondFactor: parseSecondFactor(env.LEDGER_SECOND_FACTOR_KEYS, env.LEDGER_SECOND_FACTOR_AUDIENCE),
     riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
     checkpoints: parseCheckpoints(env, cwd),
+    readiness: parseReadiness(env),
   };
 }
