@@ -11,6 +11,7 @@ import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/js
 import { toErrorResponse } from './http/exception.filter';
 import { accessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
+import { installMetrics } from './metrics/metrics-endpoint';
 
 export { BODY_LIMIT_BYTES } from './http/json-body';
 
@@ -77,6 +78,8 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], methods: ['GET', 'POST'] } : false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // Metrics first: their hooks instrument every route registered after them (issue 14; off unless configured).
+  if (config.metrics !== null) await installMetrics(app, fastify, config.metrics, config.host, ring);
   // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header.
   await app.register(helmet as never, { contentSecurityPolicy: false, global: true });
   installEdge(fastify, logLevels !== false && logLevels.includes('log'));

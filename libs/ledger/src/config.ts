@@ -38,6 +38,15 @@ export interface LedgerConfig {
   readonly checkpoints: CheckpointConfig;
   /** When /health/ready answers 200: how far behind the head every projection may be. */
   readonly readiness: ReadinessConfig;
+  /** Where /metrics is served, and whether it needs a scrape token; null when neither is configured (not served). */
+  readonly metrics: MetricsConfig | null;
+}
+
+export interface MetricsConfig {
+  /** LEDGER_METRICS_TOKEN: the scraper sends `Authorization: Bearer <token>`; null: no token (a separate port only). */
+  readonly token: string | null;
+  /** LEDGER_METRICS_PORT: /metrics on its own listener (on HOST) rather than the API's port; null: the API's port. */
+  readonly port: number | null;
 }
 
 export interface ReadinessConfig {
@@ -249,12 +258,24 @@ function parseReadiness(env: NodeJS.ProcessEnv): ReadinessConfig {
   };
 }
 
+function parseMetrics(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig | null {
+  const rawToken = env.LEDGER_METRICS_TOKEN;
+  const token = rawToken === undefined || rawToken === '' ? null : rawToken;
+  if (token !== null && (token.length < MIN_API_KEY_LENGTH || !/^[A-Za-z0-9._~+/=-]+$/.test(token))) {
+    throw new ConfigError('LEDGER_METRICS_TOKEN', `must be at least ${MIN_API_KEY_LENGTH} URL-safe characters`);
+  }
+  const port = env.LEDGER_METRICS_PORT === undefined || env.LEDGER_METRICS_PORT === '' ? null : wholeNumberIn('LEDGER_METRICS_PORT', env.LEDGER_METRICS_PORT, 0, 1, 65_535);
+  if (port !== null && port === apiPort) throw new ConfigError('LEDGER_METRICS_PORT', `must differ from PORT (${apiPort})`);
+  return token === null && port === null ? null : { token, port };
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
   const dataDir = parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd);
+  const port = parsePort(env.PORT);
   return {
-    port: parsePort(env.PORT),
+    port,
     host: parseHost(env.HOST),
     eventStore,
     readStore: parseReadStoreLocation(env.LEDGER_READ_STORE, eventStore, dataDir, cwd),
@@ -268,5 +289,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
     checkpoints: parseCheckpoints(env, cwd),
     readiness: parseReadiness(env),
+    metrics: parseMetrics(env, port),
   };
 }

@@ -16,6 +16,7 @@ import type {
   AppendOptions,
   AppendResult,
   CommandRecord,
+  CommitObserver,
   CommandRecordToWrite,
   EventFilter,
   EventMetadata,
@@ -200,6 +201,7 @@ export class SqliteEventStore implements EventStore {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private commits = 0;
+  private commitObserver: CommitObserver | undefined;
   /** Event rows this store's connection has inserted (including ones rolled back since); tells tryInsert what it wrote. */
   private eventsInserted = 0;
   /** Heads of streams this connection wrote or read while writing; trusted only while no other connection writes. */
@@ -241,6 +243,10 @@ export class SqliteEventStore implements EventStore {
     }
     this.writes = prepareWrites(this.writer);
     this.reads = prepareReads(this.reader);
+  }
+
+  observeCommits(observer: CommitObserver): void {
+    this.commitObserver = observer;
   }
 
   /** How many write transactions this store has committed; with group commit, at most one per flush. */
@@ -442,6 +448,7 @@ export class SqliteEventStore implements EventStore {
 
   /** One transaction for the whole batch; throws, having rolled back, when the transaction itself fails. */
   private commitBatch(batch: readonly PendingAppend[]): Outcome[] {
+    const startedMs = this.commitObserver === undefined ? 0 : performance.now();
     this.writes.begin.run();
     try {
       // Holding the write lock: if another connection committed since this one last looked, the heads it knows
@@ -452,9 +459,11 @@ export class SqliteEventStore implements EventStore {
         this.seenDataVersion = version;
       }
       const outcomes = batch.map((pending) => this.applyAppend(pending.append));
+      const commitStartedMs = this.commitObserver === undefined ? 0 : performance.now();
       this.writes.commit.run();
       this.commits += 1;
       processCommits += 1;
+      if (this.commitObserver !== undefined) this.reportCommit(batch, startedMs, commitStartedMs);
       return outcomes;
     } catch (error) {
       // Heads learnt inside the transaction are gone with it.
@@ -463,6 +472,13 @@ export class SqliteEventStore implements EventStore {
       if (this.writer.inTransaction) this.writes.rollback.run();
       throw error;
     }
+  }
+
+  private reportCommit(batch: readonly PendingAppend[], startedMs: number, commitStartedMs: number): void {
+    const endedMs = performance.now();
+    let events = 0;
+    for (const pending of batch) events += pending.append.events.length;
+    this.commitObserver!(batch.length, events, endedMs - startedMs, endedMs - commitStartedMs);
   }
 
   /**
