@@ -1,7 +1,7 @@
 import { ApiKeyFile } from '@app/ledger';
 import request from 'supertest';
 import { freePort } from './support/server-process';
-import { startTestApp, type TestApp } from './support/test-app';
+import { startTestApp, TEST_KEYS, type TestApp } from './support/test-app';
 
 /** The operations surface (issue 14): readiness and liveness probes, metrics. */
 describe('readiness and liveness', () => {
@@ -122,6 +122,27 @@ describe('metrics on a port of their own, and key-file reloads', () => {
       expect(sample(text, 'ledger_api_key_file_reloads_total')).toBe(1);
       expect(sample(text, 'ledger_http_requests_total', 'method="GET",route="/v1/reimbursements",status="200"')).toBe(1);
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('structured logs (LEDGER_LOG_FORMAT=json)', () => {
+  it('writes one JSON object per line: request id, key id, route, status and duration, never the key', async () => {
+    const lines: string[] = [];
+    const t = await startTestApp({ LEDGER_LOG_FORMAT: 'json' }, { jsonLogs: { write: (line) => void lines.push(line) } });
+    try {
+      await t.service.post('/v1/accounts').set('X-Request-Id', 'trace-json-1').send({ accountId: 'logged-json' }).expect(201);
+      await t.anonymous.get('/v1/accounts/logged-json/balances').set('X-Request-Id', 'trace-json-2').set('Authorization', 'Bearer wrong-key').expect(401);
+      const records = lines.join('').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(records.length).toBeGreaterThanOrEqual(2);
+      for (const record of records) expect(record).toMatchObject({ level: expect.any(String), time: expect.stringMatching(/Z$/), msg: expect.any(String) });
+      const opened = records.find((record) => record.reqId === 'trace-json-1');
+      expect(opened).toMatchObject({ context: 'HTTP', level: 'info', method: 'POST', route: '/v1/accounts', path: '/v1/accounts', status: 201, keyId: expect.stringMatching(/^k-[0-9a-f]{12}$/) });
+      expect(opened!.durationMs).toEqual(expect.any(Number));
+      expect(records.find((record) => record.reqId === 'trace-json-2')).toMatchObject({ route: '/v1/accounts/:id/balances', status: 401, keyId: null });
+      expect(lines.join('')).not.toContain(TEST_KEYS.service);
     } finally {
       await t.close();
     }

@@ -30,6 +30,7 @@ describe('configuration', () => {
     [{ LEDGER_READY_MAX_LAG_EVENTS: '-1' }, 'LEDGER_READY_MAX_LAG_EVENTS'],
     [{ LEDGER_READY_MAX_LAG_SECONDS: '0' }, 'LEDGER_READY_MAX_LAG_SECONDS'],
     [{ LEDGER_METRICS_TOKEN: 'short' }, 'LEDGER_METRICS_TOKEN'],
+    [{ LEDGER_LOG_FORMAT: 'yaml' }, 'LEDGER_LOG_FORMAT'],
     [{ LEDGER_METRICS_PORT: '3000' }, 'LEDGER_METRICS_PORT'],
     [{ LEDGER_METRICS_PORT: '70000' }, 'LEDGER_METRICS_PORT'],
   ])('refuses %p with a message naming %s', (env, variable) => {

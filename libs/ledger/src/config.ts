@@ -32,6 +32,8 @@ export interface LedgerConfig {
   readonly riskMonitor: 'on' | 'off';
   /** What the server logs: LEDGER_LOG_LEVEL=error|warn|log|debug (each includes the ones before it). */
   readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
+  /** LEDGER_LOG_FORMAT: `text` (the default, for terminals) or `json` (one JSON object per line, for collectors). */
+  readonly logFormat: 'text' | 'json';
   /** Who may attest a second factor (LEDGER_SECOND_FACTOR_KEYS), and the audience its proofs must name. */
   readonly secondFactor: { readonly keys: readonly AttesterKey[]; readonly audience: string };
   /** Signed checkpoints of the Merkle tree: the key (null: generated in dataDir), how often, and an external copy. */
@@ -174,6 +176,12 @@ export function parseReadStoreLocation(raw: string | undefined, eventStore: Even
   throw new ConfigError('LEDGER_READ_STORE', `must start with sqlite: or postgres:// (got ${JSON.stringify(raw)})`);
 }
 
+function parseLogFormat(raw: string | undefined): 'text' | 'json' {
+  if (raw === undefined || raw === '' || raw === 'text') return 'text';
+  if (raw === 'json') return 'json';
+  throw new ConfigError('LEDGER_LOG_FORMAT', `must be text or json (got ${JSON.stringify(raw)})`);
+}
+
 function parseProjector(raw: string | undefined): 'inline' | 'off' {
   if (raw === undefined || raw === '' || raw === 'inline') return 'inline';
   if (raw === 'off') return 'off';
@@ -284,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerSecond: parseRateLimit(env.LEDGER_RATE_LIMIT_PER_SECOND),
     corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),
+    logFormat: parseLogFormat(env.LEDGER_LOG_FORMAT),
     projector: parseProjector(env.LEDGER_PROJECTOR),
     secondFactor: parseSecondFactor(env.LEDGER_SECOND_FACTOR_KEYS, env.LEDGER_SECOND_FACTOR_AUDIENCE),
     riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
