@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/json-body';
 import { toErrorResponse } from './http/exception.filter';
 import { JsonLogger } from './http/json-logger';
+import { completeOpenApiDocument } from './http/openapi';
 import { accessLog as textAccessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 import { installMetrics } from './metrics/metrics-endpoint';
@@ -90,7 +91,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   installEdge(fastify, logLevels !== false && logLevels.includes('log') ? (jsonLogger?.accessLog ?? textAccessLog) : null);
   app.setGlobalPrefix('v1', { exclude: ['health', 'health/live', 'health/ready'] });
   app.useGlobalPipes(new LedgerValidationPipe());
-  const document = SwaggerModule.createDocument(
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Withdrawal & incident ledger')
@@ -98,7 +99,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
       .setVersion('1')
       .addBearerAuth()
       .build(),
-  );
+  ));
   SwaggerModule.setup('docs', app, document);
   Logger.flush();
   return app;
