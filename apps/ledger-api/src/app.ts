@@ -12,6 +12,7 @@ import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/js
 import { toErrorResponse } from './http/exception.filter';
 import { JsonLogger } from './http/json-logger';
 import { completeOpenApiDocument } from './http/openapi';
+import { installConsole } from './http/console';
 import { accessLog as textAccessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 import { installMetrics } from './metrics/metrics-endpoint';
@@ -88,6 +89,8 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   if (config.metrics !== null) await installMetrics(app, fastify, config.metrics, config.host, ring);
   // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header.
   await app.register(helmet as never, { contentSecurityPolicy: false, global: true });
+  // The web console (issue 14), when built: its own page policy, so it is left out of helmet's and the API's.
+  if (!(await installConsole(app))) Logger.warn('the web console is not built (npm run build): /console is not served', 'Console');
   installEdge(fastify, logLevels !== false && logLevels.includes('log') ? (jsonLogger?.accessLog ?? textAccessLog) : null);
   app.setGlobalPrefix('v1', { exclude: ['health', 'health/live', 'health/ready'] });
   app.useGlobalPipes(new LedgerValidationPipe());

@@ -3,12 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import createClient from 'openapi-fetch';
-import type { components, paths } from './client/ledger-api';
+import type { components, paths } from '../../ledger-console/src/ledger-api';
 import { ADDRESS_1, ADDRESS_2, startTestApp, TEST_KEYS, type TestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '../../..');
-/** The typed client's declarations, generated from the served document and committed, so `npm run typecheck` checks the walkthrough below. */
-const CLIENT_TYPES = join(__dirname, 'client/ledger-api.d.ts');
+/**
+ * The typed client's declarations, generated from the served document and committed (the web console uses them too),
+ * so that `npm run typecheck` checks the walkthrough below and the console against the API as it is.
+ */
+const CLIENT_TYPES = join(ROOT, 'apps/ledger-console/src/ledger-api.d.ts');
 const TOOL_ENV = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
 
 /** Runs a package's command-line tool with Node; throws with its output when it exits non-zero. */
@@ -65,7 +68,7 @@ describe('OpenAPI document', () => {
     expect(reimbursements.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'cursor', 'incidentId', 'accountId', 'asset', 'format']));
   });
 
-  it('generates, with openapi-typescript, the typed client declarations committed beside this test', () => {
+  it("generates, with openapi-typescript, the typed client declarations committed in the console's sources", () => {
     const generated = join(dir, 'ledger-api.d.ts');
     runTool('openapi-typescript/bin/cli.js', [documentPath, '--output', generated]);
     const fresh = readFileSync(generated, 'utf8');
