@@ -24,21 +24,6 @@ const EVENT_COLUMNS: readonly Column<AuditEvent>[] = [
   },
 ];
 
-/** Pages forward, remembering where each page began so that the auditor can also go back. */
-function usePages() {
-  const [starts, setStarts] = useState<string[]>([]);
-  return {
-    page: starts.length + 1,
-    forward: (from: string) => setStarts([...starts, from]),
-    back: () => {
-      const previous = starts[starts.length - 1];
-      setStarts(starts.slice(0, -1));
-      return previous;
-    },
-    reset: () => setStarts([]),
-  };
-}
-
 function Paging({ page, next, onNext, onBack }: { page: number; next: string | null; onNext: (next: string) => void; onBack: () => void }) {
   return (
     <p class="paging">
@@ -49,60 +34,67 @@ function Paging({ page, next, onNext, onBack }: { page: number; next: string | n
   );
 }
 
-export function StreamBrowserView({ client }: { client: LedgerClient }) {
-  const [form, setForm] = useState({ stream: '', limit: '20' });
-  const pages = usePages();
+/**
+ * Events read a page at a time from a start (a revision or a position), remembering where each page began so that
+ * the auditor can go back as well as forward.
+ */
+function usePagedEvents(read: (from: string) => Promise<{ events: AuditEvent[]; next: string | null }>) {
+  const [starts, setStarts] = useState<string[]>([]);
   const [from, setFrom] = useState('0');
-  const [state, load] = useRequest((fromRevision: string) =>
-    dataOf(client.GET('/v1/audit/streams/{stream}', { params: { path: { stream: form.stream.trim() }, query: { fromRevision, limit: present(form.limit) } } })),
-  );
-  const open = (fromRevision: string) => {
-    setFrom(fromRevision);
-    void load(fromRevision);
+  const [state, load] = useRequest(read);
+  const open = (start: string, earlier: string[]) => {
+    setStarts(earlier);
+    setFrom(start);
+    void load(start);
   };
-  return (
-    <section>
-      <h2>Stream browser</h2>
-      <Form onSubmit={() => (pages.reset(), open('0'))} submit="Open">
-        <Field label="Stream" name="stream" value={form.stream} onInput={(stream) => setForm({ ...form, stream })} placeholder="account-alice" />
-        <Field label="Per page" name="limit" value={form.limit} onInput={(limit) => setForm({ ...form, limit })} />
-      </Form>
+  return {
+    start: (at: string) => open(at, []),
+    render: (testId: string, empty: string) => (
       <Result state={state}>
         {(page) => (
           <>
-            <Table testId="stream-events" rows={page.events} empty="This stream has no events." columns={EVENT_COLUMNS} />
-            <Paging page={pages.page} next={page.next} onNext={(next) => (pages.forward(from), open(next))} onBack={() => open(pages.back() ?? '0')} />
+            <Table testId={testId} rows={page.events} empty={empty} columns={EVENT_COLUMNS} />
+            <Paging
+              page={starts.length + 1}
+              next={page.next}
+              onNext={(next) => open(next, [...starts, from])}
+              onBack={() => open(starts[starts.length - 1] ?? '0', starts.slice(0, -1))}
+            />
           </>
         )}
       </Result>
+    ),
+  };
+}
+
+export function StreamBrowserView({ client }: { client: LedgerClient }) {
+  const [form, setForm] = useState({ stream: '', limit: '20' });
+  const events = usePagedEvents((fromRevision) =>
+    dataOf(client.GET('/v1/audit/streams/{stream}', { params: { path: { stream: form.stream.trim() }, query: { fromRevision, limit: present(form.limit) } } })),
+  );
+  return (
+    <section>
+      <h2>Stream browser</h2>
+      <Form onSubmit={() => events.start('0')} submit="Open">
+        <Field label="Stream" name="stream" value={form.stream} onInput={(stream) => setForm({ ...form, stream })} placeholder="account-alice" />
+        <Field label="Per page" name="limit" value={form.limit} onInput={(limit) => setForm({ ...form, limit })} />
+      </Form>
+      {events.render('stream-events', 'This stream has no events.')}
     </section>
   );
 }
 
 export function GlobalLogView({ client }: { client: LedgerClient }) {
   const [form, setForm] = useState({ fromPosition: '0', limit: '20' });
-  const pages = usePages();
-  const [from, setFrom] = useState('0');
-  const [state, load] = useRequest((fromPosition: string) => dataOf(client.GET('/v1/audit/events', { params: { query: { fromPosition, limit: present(form.limit) } } })));
-  const open = (fromPosition: string) => {
-    setFrom(fromPosition);
-    void load(fromPosition);
-  };
+  const events = usePagedEvents((fromPosition) => dataOf(client.GET('/v1/audit/events', { params: { query: { fromPosition, limit: present(form.limit) } } })));
   return (
     <section>
       <h2>Global log</h2>
-      <Form onSubmit={() => (pages.reset(), open(form.fromPosition.trim() || '0'))} submit="Read">
+      <Form onSubmit={() => events.start(form.fromPosition.trim() || '0')} submit="Read">
         <Field label="From position" name="fromPosition" value={form.fromPosition} onInput={(fromPosition) => setForm({ ...form, fromPosition })} />
         <Field label="Per page" name="limit" value={form.limit} onInput={(limit) => setForm({ ...form, limit })} />
       </Form>
-      <Result state={state}>
-        {(page) => (
-          <>
-            <Table testId="log-events" rows={page.events} empty="No events from this position." columns={EVENT_COLUMNS} />
-            <Paging page={pages.page} next={page.next} onNext={(next) => (pages.forward(from), open(next))} onBack={() => open(pages.back() ?? '0')} />
-          </>
-        )}
-      </Result>
+      {events.render('log-events', 'No events from this position.')}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, dataOf, type LedgerClient, type Schemas } from './api';
 import { BarChart } from './chart';
-import { Field, Form, Hash, present, Result, Table, useRequest } from './ui';
+import { Field, Form, Hash, present, Result, Table, useRequest, type Column, type Loaded } from './ui';
 
 export const ASSETS = ['BTC', 'ETH', 'USDC', 'USDT', 'CRO', 'SOL', 'XRP', 'LTC', 'DOGE', 'ADA', 'DOT', 'USD'] as const;
 const LEDGER_STATUSES = ['prevented', 'outstanding', 'reimbursed'] as const;
@@ -24,8 +24,27 @@ function Select({ label, name, options, value, onInput }: { label: string; name:
   );
 }
 
-function Pager({ next, onNext }: { next: string | null; onNext: (cursor: string) => void }) {
-  return next === null ? null : <button type="button" class="pager" onClick={() => onNext(next)}>Next page</button>;
+interface Page<Row> {
+  readonly items: readonly Row[];
+  readonly nextCursor: string | null;
+}
+
+function NextPage({ cursor, onNext }: { cursor: string | null; onNext: (cursor: string) => void }) {
+  return cursor === null ? null : <button type="button" class="pager" onClick={() => onNext(cursor)}>Next page</button>;
+}
+
+/** A paged read model's answer: its rows, and the next page (by the cursor the API handed back) when there is one. */
+function PagedTable<Row>({ state, onNext, ...table }: { state: Loaded<Page<Row>>; onNext: (cursor: string) => void; testId: string; empty: string; columns: readonly Column<Row>[] }) {
+  return (
+    <Result state={state}>
+      {(page) => (
+        <>
+          <Table rows={page.items} {...table} />
+          <NextPage cursor={page.nextCursor} onNext={onNext} />
+        </>
+      )}
+    </Result>
+  );
 }
 
 type LedgerEntry = Schemas['IncidentLedgerEntry'];
@@ -56,26 +75,20 @@ export function IncidentLedgerView({ client }: { client: LedgerClient }) {
         <Select label="Asset" name="asset" options={ASSETS} value={form.asset} onInput={(asset) => setForm({ ...form, asset })} />
         <Select label="Status" name="status" options={LEDGER_STATUSES} value={form.status} onInput={(status) => setForm({ ...form, status })} />
       </Form>
-      <Result state={state}>
-        {(page) => (
-          <>
-            <Table
-              testId="incident-ledger"
-              rows={page.items}
-              empty="No affected account matches."
-              columns={[
-                { title: 'Account', cell: (row) => row.accountId },
-                { title: 'Status', cell: (row) => <span class={`badge ${row.status}`}>{row.status}</span> },
-                { title: 'Unauthorized withdrawals', cell: (row) => row.withdrawals.map((w) => <div>{`${w.withdrawalId}: ${w.amount} ${w.asset} (${w.outcome})`}</div>) },
-                { title: 'Lost', cell: (row) => lossCell(row, 'lost'), numeric: true },
-                { title: 'Reimbursed', cell: (row) => lossCell(row, 'reimbursed'), numeric: true },
-                { title: 'Outstanding', cell: (row) => lossCell(row, 'outstanding'), numeric: true },
-              ]}
-            />
-            <Pager next={page.nextCursor} onNext={(cursor) => load(cursor)} />
-          </>
-        )}
-      </Result>
+      <PagedTable
+        state={state}
+        onNext={(cursor) => load(cursor)}
+        testId="incident-ledger"
+        empty="No affected account matches."
+        columns={[
+          { title: 'Account', cell: (row) => row.accountId },
+          { title: 'Status', cell: (row) => <span class={`badge ${row.status}`}>{row.status}</span> },
+          { title: 'Unauthorized withdrawals', cell: (row) => row.withdrawals.map((w) => <div>{`${w.withdrawalId}: ${w.amount} ${w.asset} (${w.outcome})`}</div>) },
+          { title: 'Lost', cell: (row) => lossCell(row, 'lost'), numeric: true },
+          { title: 'Reimbursed', cell: (row) => lossCell(row, 'reimbursed'), numeric: true },
+          { title: 'Outstanding', cell: (row) => lossCell(row, 'outstanding'), numeric: true },
+        ]}
+      />
     </section>
   );
 }
@@ -178,26 +191,20 @@ export function ReimbursementsView({ client }: { client: LedgerClient }) {
       </Form>
       <button type="button" onClick={() => runDownload()} data-testid="download-csv">Download CSV</button>
       <Result state={download}>{(bytes) => <span class="muted">{`Saved reimbursements.csv (${bytes} bytes)`}</span>}</Result>
-      <Result state={state}>
-        {(page) => (
-          <>
-            <Table
-              testId="reimbursements"
-              rows={page.items}
-              empty="No reimbursement matches."
-              columns={[
-                { title: 'Reimbursement', cell: (row) => row.reimbursementId },
-                { title: 'Account', cell: (row) => row.accountId },
-                { title: 'Incident', cell: (row) => row.incidentId },
-                { title: 'Amount', cell: (row) => `${row.amount} ${row.asset}`, numeric: true },
-                { title: 'At', cell: (row) => row.reimbursedAt },
-                { title: 'Position', cell: (row) => row.position, numeric: true },
-              ]}
-            />
-            <Pager next={page.nextCursor} onNext={(cursor) => load(cursor)} />
-          </>
-        )}
-      </Result>
+      <PagedTable
+        state={state}
+        onNext={(cursor) => load(cursor)}
+        testId="reimbursements"
+        empty="No reimbursement matches."
+        columns={[
+          { title: 'Reimbursement', cell: (row) => row.reimbursementId },
+          { title: 'Account', cell: (row) => row.accountId },
+          { title: 'Incident', cell: (row) => row.incidentId },
+          { title: 'Amount', cell: (row) => `${row.amount} ${row.asset}`, numeric: true },
+          { title: 'At', cell: (row) => row.reimbursedAt },
+          { title: 'Position', cell: (row) => row.position, numeric: true },
+        ]}
+      />
     </section>
   );
 }
@@ -214,28 +221,22 @@ export function ProtectionClaimsView({ client }: { client: LedgerClient }) {
         <Field label="Account" name="accountId" value={form.accountId} onInput={(accountId) => setForm({ ...form, accountId })} />
         <Select label="Decision" name="status" options={CLAIM_STATUSES} value={form.status} onInput={(status) => setForm({ ...form, status })} />
       </Form>
-      <Result state={state}>
-        {(page) => (
-          <>
-            <Table
-              testId="protection-claims"
-              rows={page.items}
-              empty="No claim matches."
-              columns={[
-                { title: 'Claim', cell: (row) => row.claimId },
-                { title: 'Account', cell: (row) => row.accountId },
-                { title: 'Withdrawal', cell: (row) => row.withdrawalId },
-                { title: 'Decision', cell: (row) => <span class={`badge ${row.status}`}>{row.status}</span> },
-                { title: 'Reasons', cell: (row) => (row.reasons.length === 0 ? '—' : row.reasons.join(', ')) },
-                { title: 'Claimed (USD)', cell: (row) => row.claimedUsd ?? '—', numeric: true },
-                { title: 'Payout (USD)', cell: (row) => `${row.payoutUsd ?? '—'}${row.capped === true ? ' (capped)' : ''}`, numeric: true },
-                { title: 'Police report', cell: (row) => <Hash value={row.policeReportReference} /> },
-              ]}
-            />
-            <Pager next={page.nextCursor} onNext={(cursor) => load(cursor)} />
-          </>
-        )}
-      </Result>
+      <PagedTable
+        state={state}
+        onNext={(cursor) => load(cursor)}
+        testId="protection-claims"
+        empty="No claim matches."
+        columns={[
+          { title: 'Claim', cell: (row) => row.claimId },
+          { title: 'Account', cell: (row) => row.accountId },
+          { title: 'Withdrawal', cell: (row) => row.withdrawalId },
+          { title: 'Decision', cell: (row) => <span class={`badge ${row.status}`}>{row.status}</span> },
+          { title: 'Reasons', cell: (row) => (row.reasons.length === 0 ? '—' : row.reasons.join(', ')) },
+          { title: 'Claimed (USD)', cell: (row) => row.claimedUsd ?? '—', numeric: true },
+          { title: 'Payout (USD)', cell: (row) => `${row.payoutUsd ?? '—'}${row.capped === true ? ' (capped)' : ''}`, numeric: true },
+          { title: 'Police report', cell: (row) => <Hash value={row.policeReportReference} /> },
+        ]}
+      />
     </section>
   );
 }
