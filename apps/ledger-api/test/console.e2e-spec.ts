@@ -11,6 +11,7 @@ const ROOT = join(__dirname, '../../..');
 /** Every run writes a screenshot of each view here; with UPDATE_CONSOLE_SCREENSHOTS=1 also into docs/, for the README. */
 const SCREENSHOTS = [join(ROOT, 'dist/console-screenshots'), ...(process.env.UPDATE_CONSOLE_SCREENSHOTS === '1' ? [join(ROOT, 'docs/console')] : [])];
 const TX = '0x' + 'cd'.repeat(32);
+const BTC_ADDRESS = 'bc1qledgerconsoletest000000000000000000';
 
 async function withdraw(t: TestApp, accountId: string, withdrawalId: string, amount: string, settle: boolean): Promise<void> {
   await t.service.post(`/v1/accounts/${accountId}/withdrawals`).send({ withdrawalId, asset: 'ETH', amount, address: ADDRESS_1, twoFactorTokenId: 'tok-1' }).expect(201);
@@ -21,7 +22,10 @@ async function withdraw(t: TestApp, accountId: string, withdrawalId: string, amo
 /** An incident with losses, a prevented withdrawal, reimbursements and two protection claims (one approved, one denied). */
 async function seed(t: TestApp): Promise<{ beforeIncident: string }> {
   await t.admin.post('/v1/prices').send({ asset: 'ETH', usd: '3129.5' }).expect(201);
+  await t.admin.post('/v1/prices').send({ asset: 'BTC', usd: '42150.25' }).expect(201);
   for (const id of ['alice', 'bob', 'carol']) await fundedAccount(t, id, '10');
+  await t.service.post('/v1/accounts/bob/deposits').send({ depositId: 'dep-btc', asset: 'BTC', amount: '0.5' }).expect(201);
+  await t.service.post('/v1/accounts/bob/whitelisted-addresses').send({ asset: 'BTC', address: BTC_ADDRESS }).expect(201);
   await t.service.post('/v1/accounts/carol/protection/enrol').send({}).expect(201);
   await t.service.post('/v1/accounts/carol/mfa').send({ enabled: true, transactionTypes: ['withdrawal', 'whitelist', 'transfer', 'trade'] }).expect(201);
   await t.service.post('/v1/accounts/carol/anti-phishing-code').send({}).expect(201);
@@ -31,8 +35,11 @@ async function seed(t: TestApp): Promise<{ beforeIncident: string }> {
   await withdraw(t, 'bob', 'w1', '3', false);
   await withdraw(t, 'carol', 'w1', '1.25', true);
   await withdraw(t, 'carol', 'w2', '0.5', true);
+  await t.service.post('/v1/accounts/bob/withdrawals').send({ withdrawalId: 'w2', asset: 'BTC', amount: '0.2', address: BTC_ADDRESS, twoFactorTokenId: 'tok-1' }).expect(201);
+  await t.service.post('/v1/accounts/bob/withdrawals/w2/approve').send({}).expect(201);
+  await t.service.post('/v1/accounts/bob/withdrawals/w2/settle').send({ txHash: TX }).expect(201);
   await t.admin.post('/v1/incidents').send({ incidentId: 'inc-1', title: 'January account takeovers' }).expect(201);
-  for (const [account, withdrawal] of [['alice', 'w1'], ['bob', 'w1'], ['carol', 'w1'], ['carol', 'w2']]) {
+  for (const [account, withdrawal] of [['alice', 'w1'], ['bob', 'w1'], ['bob', 'w2'], ['carol', 'w1'], ['carol', 'w2']]) {
     await t.admin.post(`/v1/accounts/${account}/withdrawals/${withdrawal}/unauthorized`).send({ incidentId: 'inc-1' }).expect(201);
   }
   await t.admin.post('/v1/accounts/alice/reimbursements').send({ reimbursementId: 'rb-1', incidentId: 'inc-1', asset: 'ETH', amount: '1.5' }).expect(201);
@@ -133,8 +140,12 @@ describe('web console (/console, in Chromium)', () => {
     expect(await page.locator('[data-testid=incident-ledger] tbody tr').count()).toBe(3);
     await page.selectOption('select[name=status]', 'outstanding');
     await page.click('button[type=submit]');
+    await waitFor(() => page.locator('[data-testid=incident-ledger] tbody tr').count(), 2);
+    await page.selectOption('select[name=asset]', 'BTC');
+    await page.click('button[type=submit]');
     await waitFor(() => page.locator('[data-testid=incident-ledger] tbody tr').count(), 1);
-    await expect(page.locator('[data-testid=incident-ledger] tbody tr td').first().textContent()).resolves.toBe('carol');
+    await expect(page.locator('[data-testid=incident-ledger] tbody tr td').first().textContent()).resolves.toBe('bob');
+    await page.selectOption('select[name=asset]', '');
     await page.selectOption('select[name=status]', '');
     await page.click('button[type=submit]');
     await waitFor(() => page.locator('[data-testid=incident-ledger] tbody tr').count(), 3);
@@ -144,10 +155,13 @@ describe('web console (/console, in Chromium)', () => {
     await page.fill('input[name=incidentId]', 'inc-1');
     await page.click('button[type=submit]');
     await page.waitForSelector('[data-testid=loss-chart] rect');
-    const totals = await page.locator('[data-testid=loss-totals] tbody tr').first().locator('td').allTextContents();
+    expect(await page.locator('[data-testid=loss-totals] tbody tr').count()).toBe(2);
+    const totals = await page.locator('[data-testid=loss-totals] tbody tr').nth(1).locator('td').allTextContents();
     // ETH: 2 + 1.25 + 0.5 lost, 3 prevented, 2 reimbursed; 1.25 paid by the approved claim: 0.5 outstanding.
     expect(totals.slice(0, 5)).toEqual(['ETH', '3.75', '3', '2', '0.5']);
-    await expect(page.locator('[data-testid=loss-summary]').textContent()).resolves.toContain('lost $11735.63');
+    // 3.75 ETH at 3129.5 and 0.2 BTC at 42150.25.
+    await expect(page.locator('[data-testid=loss-summary]').textContent()).resolves.toContain('lost $20165.68');
+    expect(await page.locator('[data-testid=loss-chart] rect').count()).toBe(6);
     await screenshot('loss-totals');
 
     await open('reimbursements');

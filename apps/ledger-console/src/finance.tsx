@@ -49,7 +49,7 @@ function PagedTable<Row>({ state, onNext, ...table }: { state: Loaded<Page<Row>>
 
 type LedgerEntry = Schemas['IncidentLedgerEntry'];
 
-function lossCell(entry: LedgerEntry, field: 'lost' | 'reimbursed' | 'outstanding') {
+function lossCell(entry: LedgerEntry, field: 'lost' | 'reimbursed' | 'paidOut' | 'outstanding') {
   if (entry.assets === undefined) return entry[field] ?? '0';
   return Object.entries(entry.assets).map(([asset, loss]) => <div>{`${loss[field]} ${asset}`}</div>);
 }
@@ -86,6 +86,7 @@ export function IncidentLedgerView({ client }: { client: LedgerClient }) {
           { title: 'Unauthorized withdrawals', cell: (row) => row.withdrawals.map((w) => <div>{`${w.withdrawalId}: ${w.amount} ${w.asset} (${w.outcome})`}</div>) },
           { title: 'Lost', cell: (row) => lossCell(row, 'lost'), numeric: true },
           { title: 'Reimbursed', cell: (row) => lossCell(row, 'reimbursed'), numeric: true },
+          { title: 'Paid by claims', cell: (row) => lossCell(row, 'paidOut'), numeric: true },
           { title: 'Outstanding', cell: (row) => lossCell(row, 'outstanding'), numeric: true },
         ]}
       />
