@@ -29,6 +29,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
+import { reportCommit } from '../commit-report';
 import { eventHash, GENESIS_HASH } from '../hash-chain';
 import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
 import { openReader, openWriter } from './sqlite-schema';
@@ -463,7 +464,7 @@ export class SqliteEventStore implements EventStore {
       this.writes.commit.run();
       this.commits += 1;
       processCommits += 1;
-      if (this.commitObserver !== undefined) this.reportCommit(batch, startedMs, commitStartedMs);
+      if (this.commitObserver !== undefined) reportCommit(this.commitObserver, batch, startedMs, commitStartedMs);
       return outcomes;
     } catch (error) {
       // Heads learnt inside the transaction are gone with it.
@@ -472,13 +473,6 @@ export class SqliteEventStore implements EventStore {
       if (this.writer.inTransaction) this.writes.rollback.run();
       throw error;
     }
-  }
-
-  private reportCommit(batch: readonly PendingAppend[], startedMs: number, commitStartedMs: number): void {
-    const endedMs = performance.now();
-    let events = 0;
-    for (const pending of batch) events += pending.append.events.length;
-    this.commitObserver!(batch.length, events, endedMs - startedMs, endedMs - commitStartedMs);
   }
 
   /**
