@@ -19,7 +19,7 @@ const moduleNameMapper = {
 const common = { rootDir: __dirname, transform, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node' as const };
 
 /** The HTTP suites that do not start their own server processes run a second time on PostgreSQL. */
-const HTTP_SUITES = ['walkthrough', 'validation', 'rules', 'access', 'reads', 'hardening', 'second-factor', 'risk', 'merkle'].map((name) => `<rootDir>/apps/ledger-api/test/${name}.e2e-spec.ts`);
+const HTTP_SUITES = ['walkthrough', 'validation', 'rules', 'access', 'reads', 'hardening', 'second-factor', 'risk', 'merkle', 'operations'].map((name) => `<rootDir>/apps/ledger-api/test/${name}.e2e-spec.ts`);
 const POSTGRES_URL = process.env.LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function postgresReachable(): Promise<boolean> {

@@ -5,12 +5,17 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig } from '@app/ledger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/json-body';
 import { toErrorResponse } from './http/exception.filter';
-import { accessLog, assignRequestId } from './http/request-context';
+import { JsonLogger } from './http/json-logger';
+import { completeOpenApiDocument } from './http/openapi';
+import { installConsole } from './http/console';
+import { accessLog as textAccessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
+import { installMetrics } from './metrics/metrics-endpoint';
 
 export { BODY_LIMIT_BYTES } from './http/json-body';
 
@@ -18,6 +23,8 @@ export interface CreateAppOptions {
   readonly clock?: Clock;
   /** Log levels to print; false for none. Defaults to log, warn and error. */
   readonly logLevels?: LogLevel[] | false;
+  /** Where JSON log lines go (LEDGER_LOG_FORMAT=json); standard output by default. */
+  readonly jsonLogDestination?: DestinationStream;
   /** Called once with the keys generated on first start (no LEDGER_API_KEYS and no key file yet). */
   readonly onKeysGenerated?: (keys: readonly GeneratedKey[]) => void;
 }
@@ -29,7 +36,7 @@ const API_PATH = /^\/(v1|health)(\/|\?|$)/i;
  * The edge, as Fastify hooks: a request id on every answer (and in every log line of the request), the API routes'
  * own page policy, bodies that are JSON or nothing (415 before anything reads them), one access-log line per answer.
  */
-function installEdge(fastify: FastifyInstance, accessLogOn: boolean): void {
+function installEdge(fastify: FastifyInstance, accessLog: onResponseHookHandler | null): void {
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // A JSON API never serves a page: forbid everything a browser could load or frame from it.
     if (API_PATH.test(request.url)) {
@@ -42,7 +49,7 @@ function installEdge(fastify: FastifyInstance, accessLogOn: boolean): void {
     if (refusal) void reply.status(415).send(toErrorResponse(refusal));
     else done();
   });
-  if (accessLogOn) fastify.addHook('onResponse', accessLog);
+  if (accessLog !== null) fastify.addHook('onResponse', accessLog);
   // The only body parser: JSON, within the limit, no field named twice, an object or an array at the top.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
@@ -59,7 +66,8 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   const { ring, generated } = await loadOrCreateKeyRing(config.apiKeys, config.dataDir);
   if (generated.length > 0) options.onKeysGenerated?.(generated);
   const logLevels = options.logLevels ?? ['log', 'warn', 'error'];
-  const logger: LoggerService | false = logLevels === false ? false : new ConsoleLogger({ logLevels });
+  const jsonLogger = logLevels !== false && config.logFormat === 'json' ? new JsonLogger(logLevels, options.jsonLogDestination) : null;
+  const logger: LoggerService | false = logLevels === false ? false : (jsonLogger ?? new ConsoleLogger({ logLevels }));
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // The ledger logs through Nest (the access log below); Fastify's own logger stays off.
@@ -77,12 +85,16 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], methods: ['GET', 'POST'] } : false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // Metrics first: their hooks instrument every route registered after them (issue 14; off unless configured).
+  if (config.metrics !== null) await installMetrics(app, fastify, config.metrics, config.host, ring);
   // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header.
   await app.register(helmet as never, { contentSecurityPolicy: false, global: true });
-  installEdge(fastify, logLevels !== false && logLevels.includes('log'));
-  app.setGlobalPrefix('v1', { exclude: ['health'] });
+  // The web console (issue 14), when built: its own page policy, so it is left out of helmet's and the API's.
+  if (!(await installConsole(app))) Logger.warn('the web console is not built (npm run build): /console is not served', 'Console');
+  installEdge(fastify, logLevels !== false && logLevels.includes('log') ? (jsonLogger?.accessLog ?? textAccessLog) : null);
+  app.setGlobalPrefix('v1', { exclude: ['health', 'health/live', 'health/ready'] });
   app.useGlobalPipes(new LedgerValidationPipe());
-  const document = SwaggerModule.createDocument(
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Withdrawal & incident ledger')
@@ -90,7 +102,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
       .setVersion('1')
       .addBearerAuth()
       .build(),
-  );
+  ));
   SwaggerModule.setup('docs', app, document);
   Logger.flush();
   return app;

@@ -10,7 +10,7 @@ const ROLES: Role[] = ['service', 'admin', 'auditor', 'finance'];
  * decides on them and sets the monitor's rules, admin and auditor read them.
  */
 function expectedRoles(method: string, path: string): Role[] | 'public' | undefined {
-  if (path === '/health' || path === '/docs' || path.startsWith('/docs/') || path === '/docs-json' || path === '/docs-yaml') return 'public';
+  if (path === '/console' || path.startsWith('/console/') || path === '/health' || path === '/health/live' || path === '/health/ready' || path === '/docs' || path.startsWith('/docs/') || path === '/docs-json' || path === '/docs-yaml') return 'public';
   if (method === 'POST') {
     if (/^\/v1\/(platform|incidents|prices|risk)(\/|$)/.test(path)) return ['admin'];
     if (/\/(unauthorized|reimbursements)$/.test(path)) return ['admin'];

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { prepareAppend, storedMetadataJson } from './append-validation';
+import type { MetadataToAppend } from './event-store.port';
 
 const HASH = 'a'.repeat(64);
 const PREV = 'b'.repeat(64);
 
 function prepared(metadata: Record<string, unknown>) {
-  return prepareAppend('s-1', [{ eventId: randomUUID(), type: 'T', data: { a: 1 }, metadata }], { expectedRevision: 'any' }).events[0]!;
+  return prepareAppend('s-1', [{ eventId: randomUUID(), type: 'T', data: { a: 1 }, metadata: metadata as unknown as MetadataToAppend }], { expectedRevision: 'any' }).events[0]!;
 }
 
 describe('the metadata JSON a store keeps', () => {

@@ -149,5 +149,16 @@ export interface EventStore {
    * Lets the ledger decide on a kept fold of a stream it writes itself, and still never on a stale one.
    */
   knownStreamRevision?(streamId: string): bigint | undefined;
+  /**
+   * Optional, for adapters that group appends into one durable commit: calls the observer after each commit (not
+   * per append), for the operator's metrics. One observer at a time; a later call replaces it.
+   */
+  observeCommits?(observer: CommitObserver): void;
   close(): Promise<void>;
 }
+
+/**
+ * Told about each durable commit: how many appends and events it held, how long its transaction took, and how long
+ * of that the final COMMIT took (where the fsync happens). Called synchronously: it must be cheap and never throw.
+ */
+export type CommitObserver = (appends: number, events: number, transactionMs: number, commitMs: number) => void;

@@ -130,6 +130,7 @@ export class ApiKeyRing {
   private readonly configured = new Map<string, { digest: Buffer; role: Role }>();
   private stored = new Map<string, StoredKey>();
   private storedReadAtMs = 0;
+  private fileReloads = 0;
   private readonly verified = new Map<string, { digest: Buffer; role: Role }>();
 
   private constructor(private readonly file: ApiKeyFile | null) {}
@@ -144,6 +145,11 @@ export class ApiKeyRing {
     const ring = new ApiKeyRing(file);
     ring.reloadIfChanged();
     return ring;
+  }
+
+  /** How many times the key file was read again because it changed (the first read not counted). */
+  get reloads(): number {
+    return this.fileReloads;
   }
 
   get size(): number {
@@ -184,6 +190,7 @@ export class ApiKeyRing {
     if (!this.file) return;
     const modified = this.file.modifiedAtMs();
     if (modified === this.storedReadAtMs) return;
+    if (this.storedReadAtMs !== 0) this.fileReloads += 1;
     this.stored = new Map(this.file.read().map((key) => [key.id, key]));
     this.storedReadAtMs = modified;
   }

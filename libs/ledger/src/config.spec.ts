@@ -27,6 +27,12 @@ describe('configuration', () => {
     [{ LEDGER_CHECKPOINT_WEBHOOK: 'ftp://audit.example/in' }, 'LEDGER_CHECKPOINT_WEBHOOK'],
     [{ LEDGER_CHECKPOINT_WEBHOOK: 'not a url' }, 'LEDGER_CHECKPOINT_WEBHOOK'],
     [{ LEDGER_CHECKPOINT_EVERY_SECONDS: '1h' }, 'LEDGER_CHECKPOINT_EVERY_SECONDS'],
+    [{ LEDGER_READY_MAX_LAG_EVENTS: '-1' }, 'LEDGER_READY_MAX_LAG_EVENTS'],
+    [{ LEDGER_READY_MAX_LAG_SECONDS: '0' }, 'LEDGER_READY_MAX_LAG_SECONDS'],
+    [{ LEDGER_METRICS_TOKEN: 'short' }, 'LEDGER_METRICS_TOKEN'],
+    [{ LEDGER_LOG_FORMAT: 'yaml' }, 'LEDGER_LOG_FORMAT'],
+    [{ LEDGER_METRICS_PORT: '3000' }, 'LEDGER_METRICS_PORT'],
+    [{ LEDGER_METRICS_PORT: '70000' }, 'LEDGER_METRICS_PORT'],
   ])('refuses %p with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${variable} `));
@@ -48,6 +54,17 @@ describe('configuration', () => {
       expect(refusal).toMatch(new RegExp(`^invalid configuration: ${variable} .*\\*\\*\\*@db\\.internal`));
       expect(refusal).not.toContain('hunter2');
     }
+  });
+
+  it('is ready while every projection is at most 10,000 events and 30 s behind, unless configured', () => {
+    expect(loadConfig({}).readiness).toEqual({ maxLagEvents: 10_000, maxLagSeconds: 30 });
+    expect(loadConfig({ LEDGER_READY_MAX_LAG_EVENTS: '0', LEDGER_READY_MAX_LAG_SECONDS: '5' }).readiness).toEqual({ maxLagEvents: 0, maxLagSeconds: 5 });
+  });
+
+  it('serves no /metrics unless a scrape token or a port is configured', () => {
+    expect(loadConfig({}).metrics).toBeNull();
+    expect(loadConfig({ LEDGER_METRICS_PORT: '9464' }).metrics).toEqual({ token: null, port: 9464 });
+    expect(loadConfig({ LEDGER_METRICS_TOKEN: 'scrape-token-0123456789abcdef' }).metrics).toEqual({ token: 'scrape-token-0123456789abcdef', port: null });
   });
 
   it('signs a checkpoint every 1,000 events or 60 s by default, with a key generated in the data folder', () => {

@@ -32,10 +32,30 @@ export interface LedgerConfig {
   readonly riskMonitor: 'on' | 'off';
   /** What the server logs: LEDGER_LOG_LEVEL=error|warn|log|debug (each includes the ones before it). */
   readonly logLevels: Array<'error' | 'warn' | 'log' | 'debug'>;
+  /** LEDGER_LOG_FORMAT: `text` (the default, for terminals) or `json` (one JSON object per line, for collectors). */
+  readonly logFormat: 'text' | 'json';
   /** Who may attest a second factor (LEDGER_SECOND_FACTOR_KEYS), and the audience its proofs must name. */
   readonly secondFactor: { readonly keys: readonly AttesterKey[]; readonly audience: string };
   /** Signed checkpoints of the Merkle tree: the key (null: generated in dataDir), how often, and an external copy. */
   readonly checkpoints: CheckpointConfig;
+  /** When /health/ready answers 200: how far behind the head every projection may be. */
+  readonly readiness: ReadinessConfig;
+  /** Where /metrics is served, and whether it needs a scrape token; null when neither is configured (not served). */
+  readonly metrics: MetricsConfig | null;
+}
+
+export interface MetricsConfig {
+  /** LEDGER_METRICS_TOKEN: the scraper sends `Authorization: Bearer <token>`; null: no token (a separate port only). */
+  readonly token: string | null;
+  /** LEDGER_METRICS_PORT: /metrics on its own listener (on HOST) rather than the API's port; null: the API's port. */
+  readonly port: number | null;
+}
+
+export interface ReadinessConfig {
+  /** LEDGER_READY_MAX_LAG_EVENTS: log positions a projection may be behind the head (10,000 by default). */
+  readonly maxLagEvents: number;
+  /** LEDGER_READY_MAX_LAG_SECONDS: how long a projection may have been behind (30 s by default). */
+  readonly maxLagSeconds: number;
 }
 
 export interface CheckpointConfig {
@@ -161,6 +181,12 @@ export function parseReadStoreLocation(raw: string | undefined, eventStore: Even
   throw new ConfigError('LEDGER_READ_STORE', `must start with sqlite: or postgres:// (got ${JSON.stringify(withoutCredentials(raw))})`);
 }
 
+function parseLogFormat(raw: string | undefined): 'text' | 'json' {
+  if (raw === undefined || raw === '' || raw === 'text') return 'text';
+  if (raw === 'json') return 'json';
+  throw new ConfigError('LEDGER_LOG_FORMAT', `must be text or json (got ${JSON.stringify(raw)})`);
+}
+
 function parseProjector(raw: string | undefined): 'inline' | 'off' {
   if (raw === undefined || raw === '' || raw === 'inline') return 'inline';
   if (raw === 'off') return 'off';
@@ -238,12 +264,31 @@ function parseCheckpoints(env: NodeJS.ProcessEnv, cwd: string): CheckpointConfig
   };
 }
 
+function parseReadiness(env: NodeJS.ProcessEnv): ReadinessConfig {
+  return {
+    maxLagEvents: wholeNumberIn('LEDGER_READY_MAX_LAG_EVENTS', env.LEDGER_READY_MAX_LAG_EVENTS, 10_000, 0, 1_000_000_000 - 1),
+    maxLagSeconds: wholeNumberIn('LEDGER_READY_MAX_LAG_SECONDS', env.LEDGER_READY_MAX_LAG_SECONDS, 30, 1, 86_400),
+  };
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig | null {
+  const rawToken = env.LEDGER_METRICS_TOKEN;
+  const token = rawToken === undefined || rawToken === '' ? null : rawToken;
+  if (token !== null && (token.length < MIN_API_KEY_LENGTH || !/^[A-Za-z0-9._~+/=-]+$/.test(token))) {
+    throw new ConfigError('LEDGER_METRICS_TOKEN', `must be at least ${MIN_API_KEY_LENGTH} URL-safe characters`);
+  }
+  const port = env.LEDGER_METRICS_PORT === undefined || env.LEDGER_METRICS_PORT === '' ? null : wholeNumberIn('LEDGER_METRICS_PORT', env.LEDGER_METRICS_PORT, 0, 1, 65_535);
+  if (port !== null && port === apiPort) throw new ConfigError('LEDGER_METRICS_PORT', `must differ from PORT (${apiPort})`);
+  return token === null && port === null ? null : { token, port };
+}
+
 /** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
   const dataDir = parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd);
+  const port = parsePort(env.PORT);
   return {
-    port: parsePort(env.PORT),
+    port,
     host: parseHost(env.HOST),
     eventStore,
     readStore: parseReadStoreLocation(env.LEDGER_READ_STORE, eventStore, dataDir, cwd),
@@ -252,9 +297,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerSecond: parseRateLimit(env.LEDGER_RATE_LIMIT_PER_SECOND),
     corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),
+    logFormat: parseLogFormat(env.LEDGER_LOG_FORMAT),
     projector: parseProjector(env.LEDGER_PROJECTOR),
     secondFactor: parseSecondFactor(env.LEDGER_SECOND_FACTOR_KEYS, env.LEDGER_SECOND_FACTOR_AUDIENCE),
     riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
     checkpoints: parseCheckpoints(env, cwd),
+    readiness: parseReadiness(env),
+    metrics: parseMetrics(env, port),
   };
 }

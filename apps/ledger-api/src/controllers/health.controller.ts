@@ -1,9 +1,31 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { LEDGER_CONFIG, type LedgerConfig } from '@app/ledger';
-import { ProjectionRunner } from '@app/projections';
+import { ProjectionRunner, type ProjectionStatus } from '@app/projections';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../http/roles.decorator';
+
+/** A store or read store that has not answered within this long counts as not answering. */
+export const READY_CHECK_TIMEOUT_MS = 2_000;
+
+function projectionView(projection: ProjectionStatus) {
+  return {
+    name: projection.name,
+    version: projection.version,
+    position: projection.position?.toString() ?? null,
+    lagEvents: projection.lagEvents.toString(),
+    lagSeconds: projection.lagSeconds,
+  };
+}
+
+function withinTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${READY_CHECK_TIMEOUT_MS} ms`)), READY_CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 @ApiTags('health')
 @Controller('health')
@@ -24,13 +46,44 @@ export class HealthController {
       eventStore: this.config.eventStore.kind,
       readStore: this.config.readStore.kind,
       headPosition: head?.toString() ?? null,
-      projections: projections.map((projection) => ({
-        name: projection.name,
-        version: projection.version,
-        position: projection.position?.toString() ?? null,
-        lagEvents: projection.lagEvents.toString(),
-        lagSeconds: projection.lagSeconds,
-      })),
+      projections: projections.map(projectionView),
     };
+  }
+
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP (no I/O; restart the process when this fails)' })
+  live() {
+    return { status: 'live' as const };
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({
+    summary: 'Readiness: 200 when the event store and read store answer and every projection is within the configured lag; 503 otherwise',
+  })
+  @ApiResponse({ status: 503, description: 'not ready; `reasons` says why' })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const { maxLagEvents, maxLagSeconds } = this.config.readiness;
+    const reasons: string[] = [];
+    let headPosition: string | null = null;
+    let projections: ReturnType<typeof projectionView>[] = [];
+    try {
+      headPosition = (await withinTimeout(this.store.headPosition(), 'the event store'))?.toString() ?? null;
+      const statuses = await withinTimeout(this.projections.status(), 'the read store');
+      projections = statuses.map(projectionView);
+      for (const projection of statuses) {
+        if (projection.lagEvents > BigInt(maxLagEvents)) reasons.push(`${projection.name} is ${projection.lagEvents} events behind (at most ${maxLagEvents})`);
+        if (projection.lagSeconds > maxLagSeconds) reasons.push(`${projection.name} has been behind for ${projection.lagSeconds} s (at most ${maxLagSeconds})`);
+      }
+    } catch (error) {
+      reasons.push(error instanceof Error ? error.message : String(error));
+    }
+    const ready = reasons.length === 0;
+    if (!ready) {
+      reply.status(HttpStatus.SERVICE_UNAVAILABLE);
+      reply.header('Retry-After', '1');
+    }
+    return { status: ready ? ('ready' as const) : ('not-ready' as const), reasons, headPosition, maxLagEvents, maxLagSeconds, projections };
   }
 }

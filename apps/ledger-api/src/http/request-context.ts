@@ -29,10 +29,13 @@ export function assignRequestId(request: FastifyRequest, reply: FastifyReply): v
   contexts.set(request, { requestId });
 }
 
+/** How a request's log lines start: `[req <id>] ` (the JSON logger turns it back into a field). */
+export const REQUEST_LINE_PREFIX = '[req ';
+
 /** A log line of a request: its request id in front. */
 export function requestLine(request: FastifyRequest | undefined, message: string): string {
   const context = request === undefined ? undefined : contexts.get(request);
-  return context === undefined ? message : `[req ${context.requestId}] ${message}`;
+  return context === undefined ? message : `${REQUEST_LINE_PREFIX}${context.requestId}] ${message}`;
 }
 
 const accessLogger = new Logger('HTTP');

@@ -28,6 +28,8 @@ export interface TestAppOptions {
    * send no proofs; `required`: as a fresh ledger is, for the suites about the proof itself.
    */
   readonly secondFactor?: 'off' | 'required';
+  /** JSON log lines (LEDGER_LOG_FORMAT=json, at level log) go here; without it the app logs nothing. */
+  readonly jsonLogs?: { write(line: string): void };
 }
 
 /** A client holding one key: every request it sends carries `Authorization: Bearer <key>`. */
@@ -131,7 +133,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const apiKeys = Object.entries(TEST_KEYS).map(([role, key]) => `${role}=${key}`).join(',');
   const config = loadConfig({ ...backing.env, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: apiKeys, LEDGER_SECOND_FACTOR_KEYS: attesterKeysEnv(TEST_ATTESTER), LEDGER_RISK_MONITOR: 'off', ...env });
   const clock = new ManualClock(START);
-  const app = await createApp(config, { clock, logLevels: false });
+  const logs = options.jsonLogs === undefined ? { logLevels: false as const } : { logLevels: ['log' as const, 'warn' as const, 'error' as const], jsonLogDestination: options.jsonLogs };
+  const app = await createApp(config, { clock, ...logs });
   const routes: Array<{ method: string; path: string }> = [];
   const fastify = app.getHttpAdapter().getInstance() as { addHook(name: 'onRoute', hook: (route: { method: string | string[]; url: string }) => void): void };
   fastify.addHook('onRoute', (route) => {

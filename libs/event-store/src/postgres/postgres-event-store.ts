@@ -1,10 +1,12 @@
 import { Pool, type PoolClient } from 'pg';
 import { assertBound, assertReadOptions, prepareAppend, type PreparedAppend } from '../append-validation';
+import { reportCommit } from '../commit-report';
 import { EventStoreClosedError } from '../errors';
 import type {
   AppendOptions,
   AppendResult,
   CommandRecord,
+  CommitObserver,
   EventFilter,
   EventStore,
   EventToAppend,
@@ -173,6 +175,7 @@ export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PollingSubscription>();
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
+  private commitObserver: CommitObserver | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private commits = 0;
@@ -213,6 +216,10 @@ export class PostgresEventStore implements EventStore {
       payload: settings.schema,
       onSignal: () => this.signalSubscriptions(),
     });
+  }
+
+  observeCommits(observer: CommitObserver): void {
+    this.commitObserver = observer;
   }
 
   /** How many write transactions this store has committed; with group commit, at most one per batch. */
@@ -411,6 +418,7 @@ export class PostgresEventStore implements EventStore {
     batch: readonly PendingAppend[],
     failedWrites: ReadonlyMap<number, unknown>,
   ): Promise<Outcome[]> {
+    const startedMs = this.commitObserver === undefined ? 0 : performance.now();
     // Taken before the state is read: positions are assigned and committed in order (THE GLOBAL ORDER).
     await client.query(this.sql.beginAndLock);
     try {
@@ -424,8 +432,10 @@ export class PostgresEventStore implements EventStore {
         );
       }
       const written = outcomes.some((outcome) => outcome.ok && outcome.written);
+      const commitStartedMs = this.commitObserver === undefined ? 0 : performance.now();
       await client.query(written ? this.sql.notifyAndCommit : 'COMMIT');
       this.commits += 1;
+      if (this.commitObserver !== undefined) reportCommit(this.commitObserver, batch, startedMs, commitStartedMs);
       return outcomes;
     } catch (error) {
       const rolledBack = await client.query('ROLLBACK').then(

@@ -17,6 +17,7 @@ import type {
   AppendOptions,
   AppendResult,
   CommandRecord,
+  CommitObserver,
   CommandRecordToWrite,
   EventFilter,
   EventMetadata,
@@ -30,6 +31,7 @@ import type {
   Subscription,
 } from '../event-store.port';
 import { STORED_DATA_JSON } from '../event-store.port';
+import { reportCommit } from '../commit-report';
 import { eventHash, GENESIS_HASH } from '../hash-chain';
 import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
 import { openReader, openWriter } from './sqlite-schema';
@@ -202,6 +204,7 @@ export class SqliteEventStore implements EventStore {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private commits = 0;
+  private commitObserver: CommitObserver | undefined;
   /** Event rows this store's connection has inserted (including ones rolled back since); tells tryInsert what it wrote. */
   private eventsInserted = 0;
   /** Heads of streams this connection wrote or read while writing; trusted only while no other connection writes. */
@@ -243,6 +246,10 @@ export class SqliteEventStore implements EventStore {
     }
     this.writes = prepareWrites(this.writer);
     this.reads = prepareReads(this.reader);
+  }
+
+  observeCommits(observer: CommitObserver): void {
+    this.commitObserver = observer;
   }
 
   /** How many write transactions this store has committed; with group commit, at most one per flush. */
@@ -444,6 +451,7 @@ export class SqliteEventStore implements EventStore {
 
   /** One transaction for the whole batch; throws, having rolled back, when the transaction itself fails. */
   private commitBatch(batch: readonly PendingAppend[]): Outcome[] {
+    const startedMs = this.commitObserver === undefined ? 0 : performance.now();
     this.writes.begin.run();
     try {
       // Holding the write lock: if another connection committed since this one last looked, the heads it knows
@@ -454,9 +462,11 @@ export class SqliteEventStore implements EventStore {
         this.seenDataVersion = version;
       }
       const outcomes = batch.map((pending) => this.applyAppend(pending.append));
+      const commitStartedMs = this.commitObserver === undefined ? 0 : performance.now();
       this.writes.commit.run();
       this.commits += 1;
       processCommits += 1;
+      if (this.commitObserver !== undefined) reportCommit(this.commitObserver, batch, startedMs, commitStartedMs);
       return outcomes;
     } catch (error) {
       // Heads learnt inside the transaction are gone with it.
