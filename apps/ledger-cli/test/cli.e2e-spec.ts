@@ -164,7 +164,8 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
     expect(reversed.code).toBe(1);
     expect((await runCli(['audit', 'verify-checkpoint', '--checkpoint-key', file('not-a-key', 'hello'), '--checkpoint', newerFile], {})).code).toBe(2);
     expect((await runCli(['audit'], {})).code).toBe(2);
-  });
+    // Nine CLI processes one after another: about a second each on a busy 2-core machine.
+  }, 30_000);
 
   it('verify: one changed byte exits 1 naming the stream, revision and position', async () => {
     const position = tamperAliceDeposit(dbPath);
