@@ -96,8 +96,23 @@ async function fold(events: readonly WireEvent[]): Promise<void> {
   send({ kind: 'folded', dirtyRows: parts.reduce((sum, part) => sum + part.cache.dirtyCount, 0) });
 }
 
+/** Changed rows per message. */
+const ROWS_PER_MESSAGE = 4_096;
+
 function commit(): void {
-  send({ kind: 'changes', parts: parts.map((part) => ({ projection: part.projection.name, changes: [...part.cache.changes()] })) });
+  for (const part of parts) {
+    const projection = part.projection.name;
+    let changes: [string, ReadModelRow | null][] = [];
+    for (const change of part.cache.changes()) {
+      changes.push(change);
+      if (changes.length === ROWS_PER_MESSAGE) {
+        send({ kind: 'changes', projection, changes });
+        changes = [];
+      }
+    }
+    if (changes.length > 0) send({ kind: 'changes', projection, changes });
+  }
+  send({ kind: 'changes-sent' });
   // The main thread commits before it sends another event; a failed commit ends the rebuild, and this worker with it.
   for (const part of parts) part.cache.committed();
 }

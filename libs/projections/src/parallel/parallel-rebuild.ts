@@ -77,7 +77,8 @@ class FoldWorker {
   private buffer: WireEvent[] = [];
   private inFlight = 0;
   private waitingForRoom: (() => void) | undefined;
-  private waitingForChanges: ((parts: readonly PartChanges[]) => void) | undefined;
+  private changesInto: ((part: PartChanges) => void) | undefined;
+  private waitingForChanges: (() => void) | undefined;
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
   dirtyRows = 0;
@@ -121,12 +122,13 @@ class FoldWorker {
     }
   }
 
-  /** The rows changed since the last commit, once everything sent has been folded. */
-  async changes(): Promise<readonly PartChanges[]> {
+  /** Hands `into` the rows changed since the last commit, once everything sent has been folded. */
+  async changes(into: (part: PartChanges) => void): Promise<void> {
     await this.flush();
-    const changes = new Promise<readonly PartChanges[]>((resolve) => (this.waitingForChanges = resolve));
+    this.changesInto = into;
+    const sent = new Promise<void>((resolve) => (this.waitingForChanges = resolve));
     this.post({ kind: 'commit' });
-    return Promise.race([changes, this.failed]);
+    await Promise.race([sent, this.failed]);
   }
 
   async close(): Promise<void> {
@@ -147,8 +149,12 @@ class FoldWorker {
         this.waitingForRoom = undefined;
         return;
       case 'changes':
+        this.changesInto?.(message);
+        return;
+      case 'changes-sent':
         this.dirtyRows = 0;
-        this.waitingForChanges?.(message.parts);
+        this.changesInto = undefined;
+        this.waitingForChanges?.();
         this.waitingForChanges = undefined;
         return;
       case 'load':
@@ -229,13 +235,12 @@ export async function rebuildInParallel(options: ParallelRebuildOptions): Promis
       }
       const end = !stoppedEarly && (passedHead || read < batchSize) ? head : last;
       const changes = new Map<string, Map<string, ReadModelRow | null>>(projections.map((projection) => [projection.name, new Map()]));
-      for (const parts of await Promise.all(pool.map((worker) => worker.changes()))) {
-        for (const part of parts) {
-          const into = changes.get(part.projection)!;
-          // A projection split by stream: its parts write disjoint keys.
-          for (const [key, row] of part.changes) into.set(key, row);
-        }
-      }
+      const collect = (part: PartChanges): void => {
+        const into = changes.get(part.projection)!;
+        // A projection split by stream: its parts write disjoint keys.
+        for (const [key, row] of part.changes) into.set(key, row);
+      };
+      await Promise.all(pool.map((worker) => worker.changes(collect)));
       const commits: ProjectionCommit[] = projections.map((projection) => ({
         projection: projection.name,
         version: projection.version,

@@ -25,6 +25,7 @@ export type ToWorker =
   | { readonly kind: 'commit' }
   | { readonly kind: 'loaded'; readonly id: number; readonly row: ReadModelRow | undefined };
 
+/** Some of the rows one projection changed since the last commit (null: deleted). */
 export interface PartChanges {
   readonly projection: string;
   readonly changes: readonly (readonly [string, ReadModelRow | null])[];
@@ -33,7 +34,10 @@ export interface PartChanges {
 /** Worker → main thread. */
 export type FromWorker =
   | { readonly kind: 'folded'; readonly dirtyRows: number }
-  | { readonly kind: 'changes'; readonly parts: readonly PartChanges[] }
+  /** The changed rows go in pieces (a batch's rows in one message would be one large buffer at once)... */
+  | ({ readonly kind: 'changes' } & PartChanges)
+  /** ...and this says that they have all been sent. */
+  | { readonly kind: 'changes-sent' }
   /** A row the worker's cache no longer holds: the main thread reads it from the read store (as of the last commit). */
   | { readonly kind: 'load'; readonly id: number; readonly projection: string; readonly key: string }
   | { readonly kind: 'failed'; readonly message: string };
