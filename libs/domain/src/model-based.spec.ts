@@ -33,7 +33,7 @@ const amount = (assetCode: ModelAsset): fc.Arbitrary<AmountChoice> => {
 };
 const withAmount = <T extends object>(build: (a: ModelAsset) => fc.Arbitrary<T>) => asset.chain(build);
 
-const step: fc.Arbitrary<Step> = fc.oneof(
+const step = fc.oneof(
   { arbitrary: fc.record({ type: fc.constant('open' as const), account }), weight: 2 },
   { arbitrary: withAmount((a) => fc.record({ type: fc.constant('deposit' as const), account, deposit: index(5), asset: fc.constant(a), amount: amount(a) })), weight: 4 },
   { arbitrary: fc.record({ type: fc.constant('enrol' as const), account, token: index(2), method: fc.constantFrom('totp' as const, 'sms' as const, 'webauthn' as const) }), weight: 3 },
@@ -69,7 +69,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   // Prices high enough that a few ETH or BTC reach the protection programme's cap.
   { arbitrary: fc.record({ type: fc.constant('price' as const), asset, usdCents: fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.bigInt({ min: 1_000_000n, max: 15_000_000n })) }), weight: 1 },
   { arbitrary: fc.record({ type: fc.constant('advance' as const), minutes: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1_440, max: 14_400 })) }), weight: 3 },
-);
+) as fc.Arbitrary<Step>;
 
 /**
  * Short scripts that reach deep states (a funded account past its hold, a settled withdrawal reported as a loss, an
@@ -102,7 +102,7 @@ const scriptParameters = fc.record({
 const script: fc.Arbitrary<Step[]> = fc.oneof(
   scriptParameters.map((p) => funded(p.account, p.asset, p.token, p.address, p.units)),
   scriptParameters.map((p) => lost(p.account, p.asset, p.token, p.address, p.withdrawal, p.incident, p.choice)),
-  scriptParameters.map((p) => [
+  scriptParameters.map((p): Step[] => [
     ...(p.protect ? protectedAccount(p.account) : []),
     ...funded(p.account, p.asset, p.token, p.address, p.units),
     ...lost(p.account, p.asset, p.token, p.address, p.withdrawal, p.incident, p.choice),

@@ -5,7 +5,7 @@
  * which one the decider names first is its own business) or accept it, and then what the ledger holds afterwards.
  * model-based.spec.ts runs random step sequences through it and through the real deciders and compares the two.
  */
-import { ids, MODEL_ASSET_DECIMALS, MODEL_TRANSACTION_TYPES, type AmountChoice, type ModelAsset, type ModelMethod, type ModelTransactionType, type Step } from './steps';
+import { ids, MODEL_ASSET_DECIMALS, MODEL_TRANSACTION_TYPES, type AmountChoice, type ModelAsset, type ModelMethod, type ModelTransactionType, type Step, type WithdrawalStep } from './steps';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -311,7 +311,7 @@ export class ReferenceLedger {
     balance(account, step.asset).held += amount;
   }
 
-  private approveOrSettle(step: Extract<Step, { type: 'approve' | 'settle' }>, account: ModelAccount, codes: Set<string>): void {
+  private approveOrSettle(step: WithdrawalStep, account: ModelAccount, codes: Set<string>): void {
     const withdrawal = account.withdrawals.get(ids.withdrawal(step.withdrawal));
     if (!withdrawal) return void codes.add('WITHDRAWAL_NOT_FOUND');
     if (step.type === 'approve' && withdrawal.status === 'approved') return void codes.add('WITHDRAWAL_ALREADY_APPROVED');

@@ -19,6 +19,13 @@ export type AmountChoice =
   /** One minor unit more than 'all'. */
   | { readonly kind: 'over' };
 
+/** A step on an existing withdrawal. */
+export interface WithdrawalStep {
+  readonly type: 'approve' | 'settle' | 'reject' | 'cancel';
+  readonly account: number;
+  readonly withdrawal: number;
+}
+
 export type Step =
   | { readonly type: 'open'; readonly account: number }
   | { readonly type: 'deposit'; readonly account: number; readonly deposit: number; readonly asset: ModelAsset; readonly amount: AmountChoice }
@@ -35,7 +42,7 @@ export type Step =
       readonly address: number;
       readonly token: number;
     }
-  | { readonly type: 'approve' | 'settle' | 'reject' | 'cancel'; readonly account: number; readonly withdrawal: number }
+  | WithdrawalStep
   | { readonly type: 'report'; readonly account: number; readonly withdrawal: number; readonly incident: number }
   | { readonly type: 'reimburse'; readonly account: number; readonly reimbursement: number; readonly incident: number; readonly asset: ModelAsset; readonly amount: AmountChoice }
   | { readonly type: 'antiPhishing'; readonly account: number }
