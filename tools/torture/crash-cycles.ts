@@ -339,7 +339,7 @@ export async function runCrashCycles(options: CrashCycleOptions): Promise<CrashC
           effect: { accountId: `t-${i}`, depositedWei: WEI, heldWei: 0n },
         }));
         const commands = [...deposits, ...cycleCommands(cycle, random, 120 + Math.floor(random() * 120))];
-        const killAfterMs = 20 + Math.floor(random() * 400);
+        const killAfterMs = 20 + Math.floor(random() * 230);
         const victims = apis.filter((_, p) => p === 0 || random() < 0.5);
         const queue = [...commands];
         const load = drive(apis, queue, ledger);

@@ -48,3 +48,23 @@ export class EventStoreClosedError extends Error {
     super('the event store is closed');
   }
 }
+
+/** SQLite's and PostgreSQL's codes for a store that cannot take a write for a moment (nothing was written). */
+const TRANSIENT_CODES = new Set([
+  'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', 'SQLITE_FULL',
+  // admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now, connection failures, too many connections
+  '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE',
+]);
+
+/**
+ * Whether an error is the store being unavailable for a moment (busy, locked, full, its connection dropped) rather
+ * than a fault of the request or of the ledger: the same command, sent again with the same idempotency key, may
+ * succeed. The HTTP edge answers these with 503 and Retry-After instead of a 500.
+ */
+export function isTransientStoreFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  // node-postgres reports a connection the server ended with a message and no code.
+  return /^Connection terminated/.test(error.message);
+}
