@@ -65,6 +65,6 @@ export function isTransientStoreFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
-  // node-postgres reports a connection the server ended with a message and no code.
-  return /^Connection terminated/.test(error.message);
+  // node-postgres reports a connection the server ended (or a client whose connection failed) with a message, no code.
+  return /^Connection terminated|has encountered a connection error and is not queryable/.test(error.message);
 }
