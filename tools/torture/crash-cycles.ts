@@ -8,16 +8,14 @@
  *
  * Used by `npm run torture` (tools/torture/main.ts) and, with a few cycles, by apps/ledger-api/test/torture.e2e-spec.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { onPostgresServer, POSTGRES_TEST_URL } from '../../libs/event-store/src/testing/postgres-test-database';
+import { Prng } from '../../libs/ledger/src/scenario/prng';
+import { startServer, type ServerProcess } from '../../apps/ledger-api/test/support/server-process';
+import { runCli } from '../../apps/ledger-cli/test/support/cli-process';
 
-const ROOT = join(__dirname, '..', '..');
-const SERVER_ENTRY = join(ROOT, 'dist', 'apps', 'ledger-api', 'src', 'main.js');
-const CLI_ENTRY = join(ROOT, 'dist', 'apps', 'ledger-cli', 'src', 'main.js');
 const KEYS = { service: 'torture-service-key-0123456789abcdef', admin: 'torture-admin-key-0123456789abcdef00', auditor: 'torture-auditor-key-0123456789abcdef' };
 const ADDRESS = '0xA11CE00000000000000000000000000000000001';
 const ACCOUNTS = 6;
@@ -28,8 +26,6 @@ export interface CrashCycleOptions {
   readonly store: 'sqlite' | 'postgres';
   readonly cycles: number;
   readonly seed: number;
-  /** The PostgreSQL server on which a fresh database is created (and dropped afterwards). */
-  readonly postgresAdminUrl?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -45,62 +41,11 @@ export interface CrashCycleReport {
   readonly elapsedMs: number;
 }
 
-/** mulberry32: a small seeded generator, so that `--seed` reproduces a run's commands and kill times. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-interface Api {
-  /** Set just before the SIGKILL: no new command goes to it (those in flight lose their answers). */
-  killed?: boolean;
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<number | string>;
-  output(): string;
-}
+/** A running API process; `killed` is set just before its SIGKILL, so that no new command goes to it. */
+type Api = ServerProcess & { killed?: boolean };
 
 async function startApi(env: Record<string, string>): Promise<Api> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), LEDGER_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && !gone) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { child, url, exited, output: () => output };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the API did not become healthy:\n${output}`);
+  return startServer({ ...env, LEDGER_LOG_LEVEL: 'warn' }, 30_000);
 }
 
 async function kill(api: Api): Promise<void> {
@@ -109,15 +54,7 @@ async function kill(api: Api): Promise<void> {
   await api.exited;
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.once('close', (code, signal) => { clearTimeout(killer); resolve({ code: code ?? signal ?? -1, stdout, stderr }); }));
-}
+const CLI_TIMEOUT_MS = 60_000;
 
 interface Command {
   readonly key: string;
@@ -234,7 +171,7 @@ async function drive(apis: Api[], queue: Command[], ledger: Ledger): Promise<Com
 
 async function checkLog(env: Record<string, string>, apiUrl: string, ledger: Ledger): Promise<number> {
   // Every event id of every acknowledged command is in the log, once; no event id is there twice.
-  const exported = await runCli(['export', '--all'], env);
+  const exported = await runCli(['export', '--all'], env, { timeoutMs: CLI_TIMEOUT_MS });
   if (exported.code !== 0) throw new Error(`export failed (${exported.code}): ${exported.stderr}`);
   const seen = new Map<string, number>();
   const lines = exported.stdout.split('\n').filter((line) => line.startsWith('{'));
@@ -260,7 +197,7 @@ async function checkLog(env: Record<string, string>, apiUrl: string, ledger: Led
     }
   }
   for (const check of ['verify', 'reconcile']) {
-    const run = await runCli([check, '--json'], env);
+    const run = await runCli([check, '--json'], env, { timeoutMs: CLI_TIMEOUT_MS });
     if (run.code !== 0) throw new Error(`${check} failed (${run.code}): ${run.stdout.slice(-2_000)} ${run.stderr.slice(-2_000)}`);
   }
   return lines.length;
@@ -293,24 +230,14 @@ async function withStore<T>(options: CrashCycleOptions, run: (env: Record<string
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const adminUrl = options.postgresAdminUrl ?? process.env.LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = `ledger_torture_${process.pid}_${Date.now()}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${database}`);
-  const url = new URL(adminUrl);
+  await onPostgresServer(`CREATE DATABASE ${database}`);
+  const url = new URL(POSTGRES_TEST_URL);
   url.pathname = `/${database}`;
   try {
     return await run({ ...base, LEDGER_EVENT_STORE: url.toString() });
   } finally {
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await onPostgresServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -318,7 +245,8 @@ async function withStore<T>(options: CrashCycleOptions, run: (env: Record<string
 export async function runCrashCycles(options: CrashCycleOptions): Promise<CrashCycleReport> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
-  const random = prng(options.seed);
+  const prng = new Prng(options.seed);
+  const random = () => prng.next();
   const processes = options.store === 'postgres' ? 2 : 1;
   return withStore(options, async (env) => {
     const ledger = new Ledger();

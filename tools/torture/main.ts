@@ -5,6 +5,7 @@
  * deciders and the HTTP contract fuzzing with many more cases than `npm test` runs. The same seed reproduces a run.
  * Builds first (`npm run torture` does); needs the PostgreSQL server of the tests for its PostgreSQL part.
  */
+import '../app-paths';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runCrashCycles, type CrashCycleReport } from './crash-cycles';

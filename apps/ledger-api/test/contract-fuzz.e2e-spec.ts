@@ -81,7 +81,7 @@ const wrong: fc.Arbitrary<unknown> = fc.oneof(
 
 /** The raw body: valid, broken one way, or not a JSON object at all. */
 function body(schema: Schema | null): fc.Arbitrary<string | undefined> {
-  const valid = schema ? objectOf(schema) : fc.constant({});
+  const valid: fc.Arbitrary<Record<string, unknown>> = schema ? objectOf(schema) : fc.constant({});
   const keys = Object.keys(schema?.properties ?? {});
   const field = keys.length > 0 ? fc.constantFrom(...keys) : fc.constant('unexpected');
   const broken = fc.oneof(
@@ -133,7 +133,7 @@ function requestFor(operation: Operation): fc.Arbitrary<Generated> {
   }).map(({ path, query, body: raw, role, idempotencyKey, contentType }) => {
     let url = operation.path;
     pathParameters.forEach((name, i) => (url = url.replace(`{${name}}`, encodeURIComponent(path[i]!).replace(/%25/g, '%'))));
-    const search = new URLSearchParams(query.map(([name, value]) => [name, value])).toString();
+    const search = new URLSearchParams(query.map(([name, value]): [string, string] => [name, value])).toString();
     const headers: Record<string, string> = {};
     if (role === 'wrong') {
       if (wrongKeysLeft-- > 0) headers.authorization = 'Bearer not-a-key-of-this-ledger-0000000000';
