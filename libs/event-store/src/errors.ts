@@ -62,9 +62,10 @@ const TRANSIENT_CODES = new Set([
  * succeed. The HTTP edge answers these with 503 and Retry-After instead of a 500.
  */
 export function isTransientStoreFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
+  // Not `instanceof Error`: a driver's error may come from another realm (a native module, a test sandbox).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
   // node-postgres reports a connection the server ended (or a client whose connection failed) with a message, no code.
-  return /^Connection terminated|has encountered a connection error and is not queryable/.test(error.message);
+  return typeof message === 'string' && /^Connection terminated|has encountered a connection error and is not queryable/.test(message);
 }
