@@ -207,7 +207,7 @@ export class ReferenceLedger {
     return { accepted: true };
   }
 
-  // eslint-disable-next-line complexity -- one case per account command, as the decider has one function per command
+  // One case per account command, as the decider has one function per command.
   private applyToAccount(step: Step, account: ModelAccount, amount: bigint | null, codes: Set<string>): void {
     switch (step.type) {
       case 'deposit': {
