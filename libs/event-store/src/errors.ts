@@ -48,3 +48,24 @@ export class EventStoreClosedError extends Error {
     super('the event store is closed');
   }
 }
+
+/** SQLite's and PostgreSQL's codes for a store that cannot take a write for a moment (nothing was written). */
+const TRANSIENT_CODES = new Set([
+  'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', 'SQLITE_FULL',
+  // admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now, connection failures, too many connections
+  '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE',
+]);
+
+/**
+ * Whether an error is the store being unavailable for a moment (busy, locked, full, its connection dropped) rather
+ * than a fault of the request or of the ledger: the same command, sent again with the same idempotency key, may
+ * succeed. The HTTP edge answers these with 503 and Retry-After instead of a 500.
+ */
+export function isTransientStoreFailure(error: unknown): boolean {
+  // Not `instanceof Error`: a driver's error may come from another realm (a native module, a test sandbox).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  // node-postgres reports a connection the server ended (or a client whose connection failed) with a message, no code.
+  return typeof message === 'string' && /^Connection terminated|has encountered a connection error and is not queryable/.test(message);
+}

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import { DomainError, type DomainErrorCode } from '@app/domain';
-import { DuplicateEventIdError, EventStoreError, InvalidAppendError } from '@app/event-store';
+import { DuplicateEventIdError, EventStoreError, InvalidAppendError, isTransientStoreFailure } from '@app/event-store';
 import { ConcurrencyConflictError, IdempotencyConflictError, StreamBusyError } from '@app/ledger';
 import { QueryError } from '@app/projections';
 import { BODY_LIMIT_BYTES, MalformedBodyError, RefusedBodyError } from './json-body';
@@ -38,6 +38,10 @@ export function toErrorResponse(exception: unknown): ErrorBody {
   if (exception instanceof InvalidAppendError) return body(HttpStatus.BAD_REQUEST, exception.message, { code: exception.code });
   if (exception instanceof DuplicateEventIdError) return body(HttpStatus.CONFLICT, exception.message, { code: exception.code });
   if (exception instanceof StreamBusyError) return body(HttpStatus.SERVICE_UNAVAILABLE, exception.message, { code: exception.code });
+  if (isTransientStoreFailure(exception)) {
+    const message = 'the event store is unavailable for a moment (busy, full or reconnecting): send the command again, with the same Idempotency-Key';
+    return body(HttpStatus.SERVICE_UNAVAILABLE, message, { code: 'STORE_UNAVAILABLE' });
+  }
   const body400 = bodyError(exception);
   if (body400) return body400;
   if (exception instanceof HttpException) {

@@ -26,7 +26,7 @@ import {
   type WriteDecision,
 } from './postgres-append-decision';
 import { NotificationListener } from './postgres-notifications';
-import { assertSchemaName, migrate } from './postgres-schema';
+import { assertSchemaName, keepConnectionErrorsFromCrashing, migrate } from './postgres-schema';
 import {
   type BatchStateRow,
   type CommandRow,
@@ -192,6 +192,7 @@ export class PostgresEventStore implements EventStore {
     // An idle connection that breaks is dropped by the pool; the next query opens a new one and reports any fault.
     // Without a listener the 'error' event would crash the process.
     pool.on('error', () => undefined);
+    keepConnectionErrorsFromCrashing(pool);
     try {
       await migrate(pool, settings.schema);
     } catch (error) {

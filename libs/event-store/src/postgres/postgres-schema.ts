@@ -100,6 +100,17 @@ export function migrate(pool: Pool, schema: string): Promise<void> {
 }
 
 /**
+ * Gives every connection of the pool an error listener for its whole life. pg-pool takes its own listener away when
+ * it hands a connection out, and the caller can add one only once the hand-out has resolved: a server that ends the
+ * connection in between (pg_terminate_backend, a restart: its FATAL can arrive in the same packet as the new
+ * connection's first ReadyForQuery) would emit 'error' with no listener, which crashes the process. The caller's
+ * listener and the pool's still see every error; this one only keeps the process alive.
+ */
+export function keepConnectionErrorsFromCrashing(pool: Pool): void {
+  pool.on('connect', (client) => client.on('error', () => undefined));
+}
+
+/**
  * Brings a schema to the last of its migrations, one migration per transaction. Every transaction first takes a
  * transaction-scoped advisory lock, then reads the version: two processes starting at once run each migration
  * exactly once, and the second one sees the first one's work.

@@ -13,6 +13,7 @@ import {
   type ProjectionCommit,
   type ReadStore,
 } from '../read-store.port';
+import { keepConnectionErrorsFromCrashing } from '@app/event-store/postgres/postgres-schema';
 import { assertReadStoreSchemaName, migrateReadStore } from './postgres-read-store-schema';
 import { FILTER_COLUMNS, toReadModelRow, type StoredRow } from '../sql-rows';
 
@@ -167,6 +168,7 @@ export class PostgresReadStore implements ReadStore {
     // An idle connection that breaks is dropped by the pool; the next query opens a new one and reports any fault.
     // Without a listener the 'error' event would crash the process.
     pool.on('error', () => undefined);
+    keepConnectionErrorsFromCrashing(pool);
     try {
       await migrateReadStore(pool, schema);
     } catch (error) {
