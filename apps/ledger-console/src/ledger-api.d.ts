@@ -3625,6 +3625,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description unknown account, withdrawal, incident or risk alert (`code` says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainErrorResponse"];
+                };
+            };
             /** @description an Idempotency-Key reused with another request, or a revision conflict that outlived the retries */
             409: {
                 headers: {
@@ -3742,6 +3751,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description unknown account, withdrawal, incident or risk alert (`code` says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainErrorResponse"];
+                };
+            };
             /** @description an Idempotency-Key reused with another request, or a revision conflict that outlived the retries */
             409: {
                 headers: {
@@ -3857,6 +3875,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown account, withdrawal, incident or risk alert (`code` says which) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainErrorResponse"];
                 };
             };
             /** @description an Idempotency-Key reused with another request, or a revision conflict that outlived the retries */

@@ -35,16 +35,26 @@ const IDEMPOTENCY_KEY_PARAMETER = {
   schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
 };
 
-function errorCodesOf(method: string, path: string, operation: Operation): string[] {
+/** Body fields that name something the ledger must already hold: a command naming an unknown one is answered 404. */
+const REFERENCING_FIELDS = ['incidentId'];
+
+/** Whether the command's body names an incident (or such) that must exist, other than the one it creates. */
+function referencesByBody(operation: Operation, path: string, schemas: Readonly<Record<string, Schema>>): boolean {
+  const ref = (operation.requestBody as { content?: Record<string, { schema?: { $ref?: string } }> } | undefined)?.content?.['application/json']?.schema?.$ref;
+  const properties = ref === undefined ? {} : ((schemas[ref.replace('#/components/schemas/', '')]?.properties ?? {}) as Record<string, unknown>);
+  return path !== '/v1/incidents' && REFERENCING_FIELDS.some((field) => field in properties);
+}
+
+function errorCodesOf(method: string, path: string, operation: Operation, schemas: Readonly<Record<string, Schema>>): string[] {
   const codes = ['429'];
   if (operation.security !== undefined && operation.security.length > 0) codes.push('401', '403');
   if (method === 'post') codes.push('400', '409', '413', '415', '422', '503');
   if (method === 'get' && (operation.parameters ?? []).some((parameter) => parameter.in !== 'header')) codes.push('400');
-  if (path.includes('{')) codes.push('404');
+  if (path.includes('{') || (method === 'post' && referencesByBody(operation, path, schemas))) codes.push('404');
   return codes;
 }
 
-function completeOperation(method: string, path: string, operation: Operation): void {
+function completeOperation(method: string, path: string, operation: Operation, schemas: Readonly<Record<string, Schema>>): void {
   const successCode = method === 'post' ? '201' : '200';
   const success = SUCCESS_SCHEMAS[`${method} ${path}`] ?? (method === 'post' ? 'CommandResponse' : undefined);
   if (success !== undefined) {
@@ -56,7 +66,7 @@ function completeOperation(method: string, path: string, operation: Operation): 
   if (path === '/v1/reimbursements') operation.responses['200']!.content!['text/csv'] = { schema: { type: 'string', description: 'with ?format=csv' } };
   if (path === '/health/ready') operation.responses['503'] = { description: 'not ready: `reasons` says why', content: json('Readiness') };
   const declared = Object.keys(operation.responses).filter((code) => ERRORS[code] !== undefined);
-  for (const code of new Set([...errorCodesOf(method, path, operation), ...declared])) {
+  for (const code of new Set([...errorCodesOf(method, path, operation, schemas), ...declared])) {
     if (path === '/health/ready' && code === '503') continue;
     const error = ERRORS[code]!;
     operation.responses[code] = { description: operation.responses[code]?.description || error.description, content: json(error.schema) };
@@ -93,7 +103,7 @@ export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
     for (const method of ['get', 'post'] as const) {
       const operation = (item as Record<string, Operation | undefined>)[method];
       if (operation === undefined) continue;
-      completeOperation(method, path, operation);
+      completeOperation(method, path, operation, document.components.schemas as Record<string, Schema>);
       // Open routes say so, rather than leaving the scheme undefined.
       operation.security ??= [];
     }
