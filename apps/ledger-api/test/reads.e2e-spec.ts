@@ -109,9 +109,12 @@ describe('read models and audit over HTTP', () => {
   it('verifies a clean history, then names the event whose stored data was changed', async () => {
     const clean = await t.auditor.get('/v1/audit/verify').expect(200);
     expect(clean.body.ok).toBe(true);
+    const typo = await t.auditor.get('/v1/audit/verify?stream=account-nobody').expect(404);
+    expect(typo.body).toMatchObject({ code: 'STREAM_NOT_FOUND', message: expect.stringContaining('stream account-nobody does not exist') });
     await t.tamperEventData('account-rc', 1, '"10"', '"90"');
     const tampered = await t.auditor.get('/v1/audit/verify').expect(200);
-    expect(tampered.body).toMatchObject({ ok: false, firstFailure: { streamId: 'account-rc', revision: '1', reason: 'HASH_MISMATCH' } });
+    expect(tampered.body).toMatchObject({ ok: false, firstFailure: { streamId: 'account-rc', revision: '1', reason: 'HASH_MISMATCH' }, failureCount: 1 });
+    expect(tampered.body.failures).toHaveLength(1);
   });
 
   it('reports each projection and its lag in /health', async () => {
