@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@app/ledger';
 import { createApp } from './app';
+import { checkStartUp } from './start-up-checks';
 
 /** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  await checkStartUp(config);
   const app = await createApp(config, {
     logLevels: config.logLevels,
     onKeysGenerated: (keys) => {
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A bad configuration names its variable; anything else at start-up is reported without a stack to the user.
-  const message = error instanceof ConfigError ? error.message : `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  const message = error instanceof ConfigError ? error.message : `start-up failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
   console.error(message);
   process.exit(1);
 });

@@ -268,4 +268,18 @@ describe('the ledger server process', () => {
     expect(output).toContain(variable);
     expect(output).not.toMatch(/\n\s+at /);
   });
+
+  it.each([
+    [{ LEDGER_DATA_DIR: '/sys' }, 'LEDGER_DATA_DIR names the folder /sys, which this process \\(user id \\d+\\) cannot write \\((EACCES|EPERM|EROFS)\\)'],
+    [{ LEDGER_DATA_DIR: '/sys/ledger-data' }, 'LEDGER_DATA_DIR names the folder /sys/ledger-data, which cannot be created'],
+    // Node's recursive mkdir spins for ever under /proc: this must answer, not hang until the 15 s kill.
+    [{ LEDGER_DATA_DIR: '/proc/ledger/data' }, 'LEDGER_DATA_DIR names the folder /proc/ledger/data, which cannot be created .*/proc is a kernel file system'],
+    [{ LEDGER_EVENT_STORE: 'postgres://ledger@127.0.0.1:1/ledger' }, 'LEDGER_EVENT_STORE names a store that cannot be opened or reached: connect ECONNREFUSED 127.0.0.1:1'],
+    [{ LEDGER_EVENT_STORE: 'esdb://127.0.0.1:1?tls=false' }, 'LEDGER_EVENT_STORE names a store that cannot be opened or reached: .*ECONNREFUSED'],
+  ])('refuses to start with %p in one line, exit 1: %s', async (env, expected) => {
+    const { code, output } = await runServerToExit({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: PROCESS_API_KEYS, ...env });
+    expect(code).toBe(1);
+    expect(output).toMatch(new RegExp(`^invalid configuration: ${expected}`));
+    expect(output.trim().split('\n')).toHaveLength(1);
+  });
 });
