@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { BODY_LIMIT_BYTES, parseJsonBody, unsupportedMediaType } from './http/json-body';
 import { toErrorResponse } from './http/exception.filter';
+import { installGracefulClose } from './http/graceful-close';
 import { accessLog, assignRequestId } from './http/request-context';
 import { LedgerValidationPipe } from './http/validation';
 
@@ -69,6 +70,11 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
     // Routes match as they did on Express: a trailing slash (which the idempotency hash drops too) and the letter case
     // of the fixed segments make no difference; ids in the path keep their case.
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 256 },
+    // On close (SIGTERM, see main.ts): idle keep-alive connections are closed at once; a request Fastify still
+    // receives while it closes is answered 503 with `Connection: close`, so the client retries elsewhere; requests
+    // already in flight finish (with `Connection: close`, http/graceful-close.ts).
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock, keyRing: ring }), adapter, {
     bodyParser: false,
@@ -80,6 +86,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   // Swagger UI needs inline scripts, so helmet's page policy is left to the API routes' own header.
   await app.register(helmet as never, { contentSecurityPolicy: false, global: true });
   installEdge(fastify, logLevels !== false && logLevels.includes('log'));
+  installGracefulClose(fastify);
   app.setGlobalPrefix('v1', { exclude: ['health'] });
   app.useGlobalPipes(new LedgerValidationPipe());
   const document = SwaggerModule.createDocument(

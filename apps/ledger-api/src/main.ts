@@ -30,7 +30,9 @@ async function main(): Promise<void> {
       logger.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    app.close().then(
+    // Nest would run the modules' destroy hooks (closing the event store) before the HTTP server: close HTTP first,
+    // so that in-flight requests finish against an open store and no new request is served meanwhile.
+    closeHttpThenApp(app).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error(`shutdown failed: ${String(error)}`);
@@ -52,6 +54,11 @@ async function main(): Promise<void> {
   } else {
     logger.log(`second-factor proofs accepted from ${config.secondFactor.keys.map((key) => key.kid).join(', ')} (audience ${config.secondFactor.audience})`);
   }
+}
+
+async function closeHttpThenApp(app: Awaited<ReturnType<typeof createApp>>): Promise<void> {
+  await app.getHttpAdapter().close();
+  await app.close();
 }
 
 main().catch((error: unknown) => {
