@@ -55,12 +55,17 @@ function installEdge(fastify: FastifyInstance, accessLogOn: boolean): void {
   });
 }
 
+/** Colour codes only for a person at a terminal: a log written to a file or a pipe gets plain text. */
+function colorsWanted(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
 /** Builds the HTTP application (also used by the end-to-end tests, so they test what production runs). */
 export async function createApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const { ring, generated } = await loadOrCreateKeyRing(config.apiKeys, config.dataDir);
   if (generated.length > 0) options.onKeysGenerated?.(generated);
   const logLevels = options.logLevels ?? ['log', 'warn', 'error'];
-  const logger: LoggerService | false = logLevels === false ? false : new ConsoleLogger({ logLevels });
+  const logger: LoggerService | false = logLevels === false ? false : new ConsoleLogger({ logLevels, colors: colorsWanted() });
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // The ledger logs through Nest (the access log below); Fastify's own logger stays off.

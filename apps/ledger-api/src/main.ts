@@ -10,9 +10,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   await checkStartUp(config);
+  let keysGenerated = false;
   const app = await createApp(config, {
     logLevels: config.logLevels,
     onKeysGenerated: (keys) => {
+      keysGenerated = true;
       // Shown once: only scrypt hashes are kept. Lines are shell exports, to paste into the walkthrough.
       const lines = keys.map((key) => `export LEDGER_KEY_${key.role.toUpperCase()}=${key.key}`);
       process.stdout.write(
@@ -45,6 +47,13 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const where = config.eventStore.kind === 'sqlite' ? `sqlite:${config.eventStore.path}` : config.eventStore.kind;
   logger.log(`listening on http://${config.host}:${config.port} (event store ${where}); OpenAPI at /docs`);
+  if (config.apiKeys === null && !keysGenerated) {
+    // The keys were printed once, on the first start; whoever lost them needs to know how to get one without a reset.
+    logger.log(
+      `API keys: the generated keys of ${config.dataDir}/api-keys.json (printed once, at the first start). Lost one? ` +
+        '`npm run ledger -- keys create --role <role>` prints a new key, `keys list` and `keys revoke --id <id>` retire the old',
+    );
+  }
   if (config.secondFactor.keys.length === 0) {
     // Not fatal: the requirement may be off, and deposits, reads and incident work need no proof.
     logger.warn(
