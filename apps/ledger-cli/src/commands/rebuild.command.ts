@@ -26,13 +26,15 @@ interface RebuildSummary {
 }
 
 /**
- * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: deletes the read models' rows and checkpoints and folds the log
- * again from position zero (DESIGN §6), a batch per transaction. A signal stops it between two batches: the read
- * models then hold every event up to the last commit, and `ledger project` (or the API) continues from there.
+ * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: folds the log again from position zero (DESIGN §6),
+ * a batch per transaction, side by side with the read models in use (libs/projections/src/side-by-side.ts), which
+ * the rebuilt ones replace in one transaction at the end: an API serving meanwhile answers from the old complete
+ * read models, then from the new ones. A signal stops it between two batches, before the swap: the read models in
+ * use are untouched, and the next rebuild starts its staged rows again.
  */
 @Command({
   name: 'rebuild',
-  description: 'reset the read models (or one) and fold the whole log again from position zero',
+  description: 'fold the whole log again from position zero beside the read models (or one), then swap them in at once',
 })
 export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
   @Option({ flags: '--projection <name>', description: `rebuild one read model only: ${PROJECTION_NAMES.join(', ')}` })
@@ -107,7 +109,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
       result = options.workers === undefined ? await rebuild(rebuildOptions) : await rebuildInParallel({ ...rebuildOptions, workers: options.workers });
     } catch (error) {
       if (context.signal.aborted) {
-        process.stderr.write('rebuild: the read models hold every event up to the last committed batch; ledger project continues from there\n');
+        process.stderr.write('rebuild: stopped before the swap; the read models in use are untouched (the next rebuild starts over)\n');
       }
       throw error;
     } finally {
