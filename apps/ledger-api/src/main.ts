@@ -1,8 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from '@app/ledger';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, type GeneratedKey, type LedgerConfig } from '@app/ledger';
 import { createApp } from './app';
 import { checkStartUp } from './start-up-checks';
+
+/** With LEDGER_GENERATED_KEYS=file: where, in the data folder, the keys generated on first start are written. */
+const GENERATED_KEYS_FILE = 'generated-api-keys.env';
 
 /** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -15,11 +20,7 @@ async function main(): Promise<void> {
     logLevels: config.logLevels,
     onKeysGenerated: (keys) => {
       keysGenerated = true;
-      // Shown once: only scrypt hashes are kept. Lines are shell exports, to paste into the walkthrough.
-      const lines = keys.map((key) => `export LEDGER_KEY_${key.role.toUpperCase()}=${key.key}`);
-      process.stdout.write(
-        `\nAPI keys generated, one per role (shown once; stored hashed in ${config.dataDir}/api-keys.json):\n${lines.join('\n')}\n\n`,
-      );
+      showGeneratedKeys(config, keys);
     },
   });
   const logger = new Logger('Ledger');
@@ -63,6 +64,21 @@ async function main(): Promise<void> {
   } else {
     logger.log(`second-factor proofs accepted from ${config.secondFactor.keys.map((key) => key.kid).join(', ')} (audience ${config.secondFactor.audience})`);
   }
+}
+
+/** Shown once (only scrypt hashes are kept): shell export lines, to paste into the walkthrough or `source`. */
+function showGeneratedKeys(config: LedgerConfig, keys: readonly GeneratedKey[]): void {
+  const lines = keys.map((key) => `export LEDGER_KEY_${key.role.toUpperCase()}=${key.key}`);
+  if (config.generatedKeys === 'stdout') {
+    process.stdout.write(`\nAPI keys generated, one per role (shown once; stored hashed in ${config.dataDir}/api-keys.json):\n${lines.join('\n')}\n\n`);
+    return;
+  }
+  // A container's logs are kept and shipped: the keys go to a file only its owner reads, and the log says where.
+  const file = join(config.dataDir, GENERATED_KEYS_FILE);
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  // The mode applies only when the file is created: a file left from an earlier first start is narrowed too.
+  chmodSync(file, 0o600);
+  process.stdout.write(`API keys generated, one per role: written to ${file} (mode 0600, nowhere else); read it once, then delete it\n`);
 }
 
 async function closeHttpThenApp(app: Awaited<ReturnType<typeof createApp>>): Promise<void> {

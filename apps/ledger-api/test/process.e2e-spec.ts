@@ -266,6 +266,7 @@ describe('the ledger server process', () => {
     [{ LEDGER_EVENT_STORE: 'mysql://nope' }, 'LEDGER_EVENT_STORE'],
     [{ LEDGER_EVENT_STORE: 'sqlite::memory:' }, 'LEDGER_EVENT_STORE'],
     [{ LEDGER_API_KEYS: 'root=abc' }, 'LEDGER_API_KEYS'],
+    [{ LEDGER_GENERATED_KEYS: 'logs' }, 'LEDGER_GENERATED_KEYS'],
   ])('refuses to start with %p and names %s', async (env, variable) => {
     const { code, output } = await runServerToExit({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, ...env });
     expect(code).toBe(1);
