@@ -61,11 +61,11 @@ export class StagedReadStore implements ReadStore {
  * ones after it. A rebuild stopped before the swap leaves the read models in use untouched; its staged rows are
  * dropped by the next rebuild (fold resets what it folds).
  */
-export async function rebuildSideBySide(
+export async function rebuildSideBySide<Result = CatchUpResult>(
   readStore: ReadStore,
-  projections: readonly Projection[],
-  fold: (staged: ReadStore) => Promise<CatchUpResult>,
-): Promise<CatchUpResult> {
+  projections: readonly Pick<Projection, 'name'>[],
+  fold: (staged: ReadStore) => Promise<Result>,
+): Promise<Result> {
   const result = await fold(new StagedReadStore(readStore));
   await readStore.promote(projections.map((projection) => ({ staged: stagedName(projection.name), target: projection.name })));
   return result;

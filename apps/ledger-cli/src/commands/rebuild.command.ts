@@ -1,4 +1,4 @@
-import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInParallel, type CatchUpResult } from '@app/projections';
+import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInParallel, rebuildSideBySide, type CatchUpResult } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
@@ -71,14 +71,19 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize'), merkleTree, workers: numberOption(raw, 'workers') };
   }
 
-  /** The tree's tiles and checkpoint deleted, then every event's leaf folded again (signed checkpoints are untouched). */
+  /**
+   * Every event's leaf folded again beside the tree in use, which the new one replaces at once (signed checkpoints
+   * are untouched): proofs asked for meanwhile come from the old complete tree.
+   */
   private async rebuildTree(context: CommandContext): Promise<number> {
     const readStore = await openConfiguredReadStore(context.config, 'create');
     const startedMs = performance.now();
     let leaves: number;
     try {
-      await readStore.reset(MERKLE_TREE);
-      leaves = (await catchUpMerkleTree(context.store, readStore, { signal: context.signal })).size;
+      leaves = await rebuildSideBySide(readStore, [{ name: MERKLE_TREE }], async (staged) => {
+        await staged.reset(MERKLE_TREE);
+        return (await catchUpMerkleTree(context.store, staged, { signal: context.signal })).size;
+      });
     } finally {
       await readStore.close();
     }
