@@ -73,17 +73,22 @@ describe('ledger report --incident', () => {
       // A narrow window, where long labels must wrap.
       const page = await browser.newPage({ viewport: { width: 480, height: 900 } });
       await page.goto(`file://${join(out, 'report.html')}`);
-      const layout = await page.$$eval('ol.timeline li', (items) =>
-        items.map((item) => {
-          const label = item.querySelector('.label') as HTMLElement;
-          const time = item.querySelector('time') as HTMLElement;
-          const box = (element: HTMLElement) => {
-            const r = element.getBoundingClientRect();
-            return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
-          };
-          return { label: box(label), time: box(time), cut: label.scrollWidth > label.clientWidth || time.scrollWidth > time.clientWidth, pageWidth: document.documentElement.clientWidth };
-        }),
-      );
+      // Runs in the page: the project compiles without the DOM's types, so the few it needs are named here.
+      interface Rect { left: number; right: number; top: number; bottom: number }
+      interface Shown { getBoundingClientRect(): Rect; scrollWidth: number; clientWidth: number }
+      interface Item { querySelector(selector: string): Shown }
+      const layout = await page.$$eval('ol.timeline li', (items) => {
+        const box = (element: Shown): Rect => {
+          const r = element.getBoundingClientRect();
+          return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+        };
+        const pageWidth = (globalThis as unknown as { document: { documentElement: Shown } }).document.documentElement.clientWidth;
+        return (items as unknown as Item[]).map((item) => {
+          const label = item.querySelector('.label');
+          const time = item.querySelector('time');
+          return { label: box(label), time: box(time), cut: label.scrollWidth > label.clientWidth || time.scrollWidth > time.clientWidth, pageWidth };
+        });
+      });
       expect(layout).toHaveLength(6);
       const boxes = layout.flatMap((entry) => [entry.label, entry.time]);
       const overlap = (a: (typeof boxes)[number], b: (typeof boxes)[number]) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
