@@ -1,6 +1,7 @@
 import { formatUsdCents, parsePrice, toMinor, valueUsdCents, type AssetCode } from '@app/domain';
 import type { EventStore } from '@app/event-store';
 import {
+  allPages,
   incidentLedger,
   lossTotals,
   protectionClaims,
@@ -37,17 +38,6 @@ export interface IncidentFinance {
   readonly headPosition: bigint | undefined;
   /** Price per asset in 1e-8 USD, as loss totals recorded it; absent without a recorded price. */
   readonly pricesE8: ReadonlyMap<AssetCode, bigint>;
-}
-
-async function allPages<Row>(read: (cursor: string | undefined) => Promise<{ items: Row[]; nextCursor: string | null }>): Promise<Row[]> {
-  const rows: Row[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await read(cursor);
-    rows.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
-  return rows;
 }
 
 /** Null when the ledger holds no such incident. */
