@@ -14,6 +14,7 @@ import { JsonLogger } from './http/json-logger';
 import { completeOpenApiDocument } from './http/openapi';
 import { installConsole } from './http/console';
 import { accessLog as textAccessLog, assignRequestId } from './http/request-context';
+import { installGracefulClose } from './http/graceful-close';
 import { LedgerValidationPipe } from './http/validation';
 import { installMetrics } from './metrics/metrics-endpoint';
 
@@ -61,13 +62,18 @@ function installEdge(fastify: FastifyInstance, accessLog: onResponseHookHandler 
   });
 }
 
+/** Colour codes only for a person at a terminal: a log written to a file or a pipe gets plain text. */
+function colorsWanted(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
 /** Builds the HTTP application (also used by the end-to-end tests, so they test what production runs). */
 export async function createApp(config: LedgerConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const { ring, generated } = await loadOrCreateKeyRing(config.apiKeys, config.dataDir);
   if (generated.length > 0) options.onKeysGenerated?.(generated);
   const logLevels = options.logLevels ?? ['log', 'warn', 'error'];
   const jsonLogger = logLevels !== false && config.logFormat === 'json' ? new JsonLogger(logLevels, options.jsonLogDestination) : null;
-  const logger: LoggerService | false = logLevels === false ? false : (jsonLogger ?? new ConsoleLogger({ logLevels }));
+  const logger: LoggerService | false = logLevels === false ? false : (jsonLogger ?? new ConsoleLogger({ logLevels, colors: colorsWanted() }));
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // The ledger logs through Nest (the access log below); Fastify's own logger stays off.
@@ -77,6 +83,11 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
     // Routes match as they did on Express: a trailing slash (which the idempotency hash drops too) and the letter case
     // of the fixed segments make no difference; ids in the path keep their case.
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 256 },
+    // On close (SIGTERM, see main.ts): idle keep-alive connections are closed at once; a request Fastify still
+    // receives while it closes is answered 503 with `Connection: close`, so the client retries elsewhere; requests
+    // already in flight finish (with `Connection: close`, http/graceful-close.ts).
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { clock: options.clock, keyRing: ring }), adapter, {
     bodyParser: false,
@@ -92,6 +103,7 @@ export async function createApp(config: LedgerConfig, options: CreateAppOptions 
   // The web console (issue 14), when built: its own page policy, so it is left out of helmet's and the API's.
   if (!(await installConsole(app))) Logger.warn('the web console is not built (npm run build): /console is not served', 'Console');
   installEdge(fastify, logLevels !== false && logLevels.includes('log') ? (jsonLogger?.accessLog ?? textAccessLog) : null);
+  installGracefulClose(fastify);
   app.setGlobalPrefix('v1', { exclude: ['health', 'health/live', 'health/ready'] });
   app.useGlobalPipes(new LedgerValidationPipe());
   const document = completeOpenApiDocument(SwaggerModule.createDocument(

@@ -1,21 +1,26 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from '@app/ledger';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, type GeneratedKey, type LedgerConfig } from '@app/ledger';
 import { createApp } from './app';
+import { checkStartUp } from './start-up-checks';
+
+/** With LEDGER_GENERATED_KEYS=file: where, in the data folder, the keys generated on first start are written. */
+const GENERATED_KEYS_FILE = 'generated-api-keys.env';
 
 /** In-flight requests get this long to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  await checkStartUp(config);
+  let keysGenerated = false;
   const app = await createApp(config, {
     logLevels: config.logLevels,
     onKeysGenerated: (keys) => {
-      // Shown once: only scrypt hashes are kept. Lines are shell exports, to paste into the walkthrough.
-      const lines = keys.map((key) => `export LEDGER_KEY_${key.role.toUpperCase()}=${key.key}`);
-      process.stdout.write(
-        `\nAPI keys generated, one per role (shown once; stored hashed in ${config.dataDir}/api-keys.json):\n${lines.join('\n')}\n\n`,
-      );
+      keysGenerated = true;
+      showGeneratedKeys(config, keys);
     },
   });
   const logger = new Logger('Ledger');
@@ -28,7 +33,9 @@ async function main(): Promise<void> {
       logger.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    app.close().then(
+    // Nest would run the modules' destroy hooks (closing the event store) before the HTTP server: close HTTP first,
+    // so that in-flight requests finish against an open store and no new request is served meanwhile.
+    closeHttpThenApp(app).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error(`shutdown failed: ${String(error)}`);
@@ -41,6 +48,13 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const where = config.eventStore.kind === 'sqlite' ? `sqlite:${config.eventStore.path}` : config.eventStore.kind;
   logger.log(`listening on http://${config.host}:${config.port} (event store ${where}); OpenAPI at /docs`);
+  if (config.apiKeys === null && !keysGenerated) {
+    // The keys were printed once, on the first start; whoever lost them needs to know how to get one without a reset.
+    logger.log(
+      `API keys: the generated keys of ${config.dataDir}/api-keys.json (printed once, at the first start). Lost one? ` +
+        '`npm run ledger -- keys create --role <role>` prints a new key, `keys list` and `keys revoke --id <id>` retire the old',
+    );
+  }
   if (config.secondFactor.keys.length === 0) {
     // Not fatal: the requirement may be off, and deposits, reads and incident work need no proof.
     logger.warn(
@@ -52,9 +66,29 @@ async function main(): Promise<void> {
   }
 }
 
+/** Shown once (only scrypt hashes are kept): shell export lines, to paste into the walkthrough or `source`. */
+function showGeneratedKeys(config: LedgerConfig, keys: readonly GeneratedKey[]): void {
+  const lines = keys.map((key) => `export LEDGER_KEY_${key.role.toUpperCase()}=${key.key}`);
+  if (config.generatedKeys === 'stdout') {
+    process.stdout.write(`\nAPI keys generated, one per role (shown once; stored hashed in ${config.dataDir}/api-keys.json):\n${lines.join('\n')}\n\n`);
+    return;
+  }
+  // A container's logs are kept and shipped: the keys go to a file only its owner reads, and the log says where.
+  const file = join(config.dataDir, GENERATED_KEYS_FILE);
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  // The mode applies only when the file is created: a file left from an earlier first start is narrowed too.
+  chmodSync(file, 0o600);
+  process.stdout.write(`API keys generated, one per role: written to ${file} (mode 0600, nowhere else); read it once, then delete it\n`);
+}
+
+async function closeHttpThenApp(app: Awaited<ReturnType<typeof createApp>>): Promise<void> {
+  await app.getHttpAdapter().close();
+  await app.close();
+}
+
 main().catch((error: unknown) => {
   // A bad configuration names its variable; anything else at start-up is reported without a stack to the user.
-  const message = error instanceof ConfigError ? error.message : `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  const message = error instanceof ConfigError ? error.message : `start-up failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
   console.error(message);
   process.exit(1);
 });

@@ -60,8 +60,8 @@ describe('the ledger server process', () => {
       expect(refused.status).toBe(401);
       const form = await fetch(`${server.url}/v1/accounts`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain', 'x-request-id': 'trace-form-3' }, body: 'a' });
       expect(form.status).toBe(415);
-      // Nest colours its lines; the log's words are what is checked.
-      const lines = async () => server.output().replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((line) => line.includes('[HTTP]'));
+      // The log goes to a pipe, not a terminal: no colour codes in it.
+      const lines = async () => server.output().split('\n').filter((line) => line.includes('[HTTP]'));
       // The start-up's health probes are logged too: wait for these three requests' lines.
       const ids = ['trace-opened-1', 'trace-refused-2', 'trace-form-3'];
       const logged = async () => (await lines()).filter((line) => ids.some((id) => line.includes(id))).length;
@@ -71,6 +71,7 @@ describe('the ledger server process', () => {
       expect(log.find((line) => line.includes('trace-refused-2'))).toMatch(/\[req trace-refused-2\] GET \/v1\/accounts\/logged\/balances 401 \d+\.\dms key=-$/);
       expect(log.find((line) => line.includes('trace-form-3'))).toMatch(/\[req trace-form-3\] POST \/v1\/accounts 415 /);
       expect(server.output()).not.toContain(PROCESS_API_KEYS.split(',')[0]!.split('=')[1]!);
+      expect(server.output()).not.toContain('\x1b[');
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -248,6 +249,9 @@ describe('the ledger server process', () => {
     const second = await startServer(env);
     try {
       expect(second.output()).not.toContain('export LEDGER_KEY_');
+      // Whoever lost the printed keys is told how to get a new one.
+      for (let i = 0; i < 50 && !second.output().includes('keys create'); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(second.output()).toContain(`API keys: the generated keys of ${dir}/api-keys.json (printed once, at the first start). Lost one? \`npm run ledger -- keys create --role <role>\``);
       expect((await get(`${second.url}/v1/accounts/keyed/balances`, printed.service)).status).toBe(200);
       expect((await get(`${second.url}/v1/accounts/keyed/balances`, 'lk_000000000000.not-the-right-secret-at-all')).status).toBe(401);
     } finally {
@@ -262,10 +266,25 @@ describe('the ledger server process', () => {
     [{ LEDGER_EVENT_STORE: 'mysql://nope' }, 'LEDGER_EVENT_STORE'],
     [{ LEDGER_EVENT_STORE: 'sqlite::memory:' }, 'LEDGER_EVENT_STORE'],
     [{ LEDGER_API_KEYS: 'root=abc' }, 'LEDGER_API_KEYS'],
+    [{ LEDGER_GENERATED_KEYS: 'logs' }, 'LEDGER_GENERATED_KEYS'],
   ])('refuses to start with %p and names %s', async (env, variable) => {
     const { code, output } = await runServerToExit({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, ...env });
     expect(code).toBe(1);
     expect(output).toContain(variable);
     expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    [{ LEDGER_DATA_DIR: '/sys' }, 'LEDGER_DATA_DIR names the folder /sys, which this process \\(user id \\d+\\) cannot write \\((EACCES|EPERM|EROFS)\\)'],
+    [{ LEDGER_DATA_DIR: '/sys/ledger-data' }, 'LEDGER_DATA_DIR names the folder /sys/ledger-data, which cannot be created'],
+    // Node's recursive mkdir spins for ever under /proc: this must answer, not hang until the 15 s kill.
+    [{ LEDGER_DATA_DIR: '/proc/ledger/data' }, 'LEDGER_DATA_DIR names the folder /proc/ledger/data, which cannot be created .*/proc is a kernel file system'],
+    [{ LEDGER_EVENT_STORE: 'postgres://ledger@127.0.0.1:1/ledger' }, 'LEDGER_EVENT_STORE names a store that cannot be opened or reached: connect ECONNREFUSED 127.0.0.1:1'],
+    [{ LEDGER_EVENT_STORE: 'esdb://127.0.0.1:1?tls=false' }, 'LEDGER_EVENT_STORE names a store that cannot be opened or reached: .*ECONNREFUSED'],
+  ])('refuses to start with %p in one line, exit 1: %s', async (env, expected) => {
+    const { code, output } = await runServerToExit({ LEDGER_EVENT_STORE: `sqlite:${dbPath}`, LEDGER_DATA_DIR: dir, LEDGER_API_KEYS: PROCESS_API_KEYS, ...env });
+    expect(code).toBe(1);
+    expect(output).toMatch(new RegExp(`^invalid configuration: ${expected}`));
+    expect(output.trim().split('\n')).toHaveLength(1);
   });
 });

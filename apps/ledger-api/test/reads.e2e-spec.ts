@@ -79,6 +79,11 @@ describe('read models and audit over HTTP', () => {
     expect(second.body.items[0].reimbursementId).not.toBe(first.body.items[0].reimbursementId);
     const filtered = await t.finance.get('/v1/incidents/inc-r/ledger?accountId=rb').expect(200);
     expect(filtered.body.items).toHaveLength(1);
+    // An unknown incident is 404 on its ledger as on its loss totals, not an empty page.
+    for (const route of ['ledger', 'loss-totals']) {
+      const unknown = await t.finance.get(`/v1/incidents/nope/${route}`).expect(404);
+      expect(unknown.body).toMatchObject({ code: 'INCIDENT_NOT_FOUND', message: 'the incident does not exist' });
+    }
     const tooMany = await t.finance.get('/v1/reimbursements?limit=1001').expect(400);
     expect(tooMany.body.errors[0].field).toBe('limit');
     const badAsset = await t.finance.get('/v1/reimbursements?asset=DOGGO').expect(400);
@@ -109,9 +114,12 @@ describe('read models and audit over HTTP', () => {
   it('verifies a clean history, then names the event whose stored data was changed', async () => {
     const clean = await t.auditor.get('/v1/audit/verify').expect(200);
     expect(clean.body.ok).toBe(true);
+    const typo = await t.auditor.get('/v1/audit/verify?stream=account-nobody').expect(404);
+    expect(typo.body).toMatchObject({ code: 'STREAM_NOT_FOUND', message: expect.stringContaining('stream account-nobody does not exist') });
     await t.tamperEventData('account-rc', 1, '"10"', '"90"');
     const tampered = await t.auditor.get('/v1/audit/verify').expect(200);
-    expect(tampered.body).toMatchObject({ ok: false, firstFailure: { streamId: 'account-rc', revision: '1', reason: 'HASH_MISMATCH' } });
+    expect(tampered.body).toMatchObject({ ok: false, firstFailure: { streamId: 'account-rc', revision: '1', reason: 'HASH_MISMATCH' }, failureCount: 1 });
+    expect(tampered.body.failures).toHaveLength(1);
   });
 
   it('reports each projection and its lag in /health', async () => {

@@ -39,6 +39,11 @@ export abstract class LedgerCommand<Options> extends CommandRunner {
   /** Override with 'create' in a command that may start a new ledger, 'none' in one that needs the configuration only. */
   protected readonly storeAccess: StoreAccess = 'existing';
 
+  /** The store access for these options: a command that opens the store for some options only overrides this. */
+  protected storeAccessFor(_options: Options): StoreAccess {
+    return this.storeAccess;
+  }
+
   protected abstract parseOptions(params: readonly string[], raw: Readonly<Record<string, unknown>>): Options;
   protected abstract execute(options: Options, context: CommandContext): Promise<number>;
 
@@ -72,7 +77,7 @@ export abstract class LedgerCommand<Options> extends CommandRunner {
     let opened: OpenedStore | undefined;
     let code: number;
     try {
-      opened = await openConfiguredStore(process.env, this.storeAccess);
+      opened = await openConfiguredStore(process.env, this.storeAccessFor(options));
       // A signal that came while the store opened would otherwise go unnoticed by a walk with nothing to read.
       interruption.signal.throwIfAborted();
       code = await this.execute(options, this.contextFor(opened, json, interruption.signal, stdout));

@@ -54,6 +54,8 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
       streamsChecked: 2,
       headPosition: String(SEEDED_EVENTS),
       firstFailure: null,
+      failures: [],
+      failureCount: 0,
     });
     expect(json.stderr).toBe('');
     expect(human.code).toBe(0);
@@ -176,8 +178,32 @@ describe('ledger CLI (the built dist/apps/ledger-cli)', () => {
       firstFailure: { reason: 'HASH_MISMATCH', streamId: 'account-alice', revision: '1', position: String(position) },
     });
     expect(human.code).toBe(1);
-    expect(human.stdout).toContain(`verify: FAILED: HASH_MISMATCH at stream account-alice, revision 1, position ${position}`);
-    expect(human.stdout).toContain('1 event of stream account-alice held before it');
+    expect(human.stdout).toContain('verify: FAILED: 1 event does not hold; ');
+    expect(human.stdout).toContain(`  HASH_MISMATCH at stream account-alice, revision 1, position ${position}`);
+  });
+
+  it('verify --stream on a stream that does not exist exits 1 naming it, rather than finding it clean', async () => {
+    const [json, human] = await Promise.all([runCli(['verify', '--stream', 'account-alcie', '--json'], env), runCli(['verify', '--stream', 'account-alcie'], env)]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, streamId: 'account-alcie', code: 'STREAM_NOT_FOUND' });
+    expect(human).toMatchObject({ code: 1, stdout: expect.stringContaining('verify: FAILED: stream account-alcie does not exist') });
+  });
+
+  it('verify --file: an exported file checked offline, without the ledger; a changed line exits 1 naming every failure', async () => {
+    const exported = join(dir, 'all.jsonl');
+    expect((await runCli(['export', '--all', '--out', exported], env)).code).toBe(0);
+    rmSync(dbPath);
+    const clean = await runCli(['verify', '--file', exported], env);
+    expect(clean).toMatchObject({ code: 0, stdout: expect.stringContaining(`verify: OK: ${SEEDED_EVENTS} events in 2 streams hold (file ${exported}`) });
+    const lines = readFileSync(exported, 'utf8').split('\n');
+    const altered = lines.map((line) => line.replace('"4836.26"', '"4836.27"').replace('"443.93"', '"443.94"'));
+    writeFileSync(exported, altered.join('\n'));
+    const tampered = await runCli(['verify', '--file', exported, '--json'], env);
+    expect(tampered.code).toBe(1);
+    const report = JSON.parse(tampered.stdout);
+    expect(report.failureCount).toBe(altered.filter((line, index) => line !== lines[index]).length);
+    expect(report.failures.every((failure: { reason: string }) => failure.reason === 'HASH_MISMATCH')).toBe(true);
+    expect((await runCli(['verify', '--file', exported, '--stream', 'account-alice'], env)).code).toBe(2);
   });
 
   it('export --all: one canonical JSON line per event, the same bytes as the library writes', async () => {

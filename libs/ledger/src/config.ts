@@ -22,6 +22,11 @@ export interface LedgerConfig {
   readonly apiKeys: readonly ApiKeyConfig[] | null;
   /** Where the ledger keeps its own files (the key file; the SQLite stores by default). */
   readonly dataDir: string;
+  /**
+   * Where keys generated on first start are shown once (LEDGER_GENERATED_KEYS): `stdout` (a person at a terminal),
+   * or `file`: `generated-api-keys.env` in dataDir, mode 0600, so that they never reach a container's logs.
+   */
+  readonly generatedKeys: 'stdout' | 'file';
   /** Requests each API key may send per second before it gets 429. */
   readonly rateLimitPerSecond: number;
   /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
@@ -187,6 +192,12 @@ function parseLogFormat(raw: string | undefined): 'text' | 'json' {
   throw new ConfigError('LEDGER_LOG_FORMAT', `must be text or json (got ${JSON.stringify(raw)})`);
 }
 
+function parseGeneratedKeys(raw: string | undefined): 'stdout' | 'file' {
+  if (raw === undefined || raw === '' || raw === 'stdout') return 'stdout';
+  if (raw === 'file') return 'file';
+  throw new ConfigError('LEDGER_GENERATED_KEYS', `must be stdout or file (got ${JSON.stringify(raw)})`);
+}
+
 function parseProjector(raw: string | undefined): 'inline' | 'off' {
   if (raw === undefined || raw === '' || raw === 'inline') return 'inline';
   if (raw === 'off') return 'off';
@@ -294,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     readStore: parseReadStoreLocation(env.LEDGER_READ_STORE, eventStore, dataDir, cwd),
     apiKeys: parseApiKeys(env.LEDGER_API_KEYS),
     dataDir,
+    generatedKeys: parseGeneratedKeys(env.LEDGER_GENERATED_KEYS),
     rateLimitPerSecond: parseRateLimit(env.LEDGER_RATE_LIMIT_PER_SECOND),
     corsOrigins: parseCorsOrigins(env.LEDGER_CORS_ORIGINS),
     logLevels: parseLogLevel(env.LEDGER_LOG_LEVEL),

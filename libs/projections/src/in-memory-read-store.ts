@@ -1,6 +1,7 @@
 import type { ReadModelRow } from './projection';
 import {
   assertCommits,
+  assertPromotions,
   assertListLimit,
   assertProjectionName,
   checkpointMatches,
@@ -14,6 +15,7 @@ import {
   type NormalizedIndex,
   type ProjectionCommit,
   type ReadStore,
+  type Promotion,
 } from './read-store.port';
 
 interface StoredRow {
@@ -118,6 +120,17 @@ export class InMemoryReadStore implements ReadStore {
     this.assertOpen();
     assertProjectionName(projection);
     this.projections.delete(projection);
+  }
+
+  async promote(promotions: readonly Promotion[]): Promise<void> {
+    this.assertOpen();
+    assertPromotions(promotions);
+    for (const { staged, target } of promotions) {
+      const rows = this.projections.get(staged);
+      this.projections.delete(staged);
+      if (rows === undefined) this.projections.delete(target);
+      else this.projections.set(target, rows);
+    }
   }
 
   async close(): Promise<void> {

@@ -11,3 +11,4 @@ export * from './replay';
 export * from './read-store-location';
 export * from './merkle';
 export * from './parallel';
+export * from './side-by-side';

@@ -36,6 +36,22 @@ export interface Page<Item> {
   readonly nextCursor: string | null;
 }
 
+/** Pages one `allPages` reads at most: a listing longer than that is a fault, not a report. */
+export const MAX_ALL_PAGES = 10_000;
+
+/** Every item of a paged listing, page after page (bounded by maxPages). */
+export async function allPages<Item>(read: (cursor: string | undefined) => Promise<Page<Item>>, maxPages = MAX_ALL_PAGES): Promise<Item[]> {
+  const items: Item[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page += 1) {
+    const result = await read(cursor);
+    items.push(...result.items);
+    if (result.nextCursor === null) return items;
+    cursor = result.nextCursor;
+  }
+  throw new Error(`a listing has more than ${maxPages} pages`);
+}
+
 export interface PageOptions {
   /** Opaque, from a previous page of the same listing. */
   readonly cursor?: string;

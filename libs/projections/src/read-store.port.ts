@@ -61,7 +61,31 @@ export interface ReadStore {
   rows(projection: string): AsyncIterable<ReadModelRow>;
   /** Rows and checkpoint gone (rebuild). */
   reset(projection: string): Promise<void>;
+  /**
+   * In ONE transaction, each staged projection's rows and checkpoint take the place of its target's, whose old rows
+   * and checkpoint are gone; the staged name is left empty. A reader sees every target as it was or every target as
+   * staged, never a mix and never a part (the side-by-side rebuild, side-by-side.ts). A runner that is live on a
+   * target meanwhile finds its checkpoint moved and continues from the promoted one.
+   */
+  promote(promotions: readonly Promotion[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A staged projection (rows and checkpoint under another name) that is to replace its target's. */
+export interface Promotion {
+  readonly staged: string;
+  readonly target: string;
+}
+
+/** The checks every adapter makes on promotions before it writes anything. */
+export function assertPromotions(promotions: readonly Promotion[]): void {
+  for (const { staged, target } of promotions) {
+    assertProjectionName(staged);
+    assertProjectionName(target);
+    if (staged === target) throw new RangeError(`projection ${target} cannot be promoted onto itself`);
+  }
+  const names = promotions.flatMap(({ staged, target }) => [staged, target]);
+  if (new Set(names).size !== names.length) throw new RangeError('a promotion names a projection twice');
 }
 
 /** The stored checkpoint is not the one a commit started from: another runner committed or reset in between. */

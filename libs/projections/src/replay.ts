@@ -4,6 +4,7 @@ import { InMemoryReadStore } from './in-memory-read-store';
 import type { Projection, ReadModelRow } from './projection';
 import { BULK_BATCH_SIZE, ProjectionRunner, type CatchUpProgress, type CatchUpResult, type ProjectionLogger } from './projection-runner';
 import { compareKeys, normalizeIndex, type Checkpoint, type ReadStore } from './read-store.port';
+import { rebuildSideBySide } from './side-by-side';
 
 /** Differences one reconcile reports per projection; the count covers them all. */
 export const MAX_REPORTED_DIFFERENCES = 100;
@@ -20,14 +21,17 @@ export interface RebuildOptions {
 }
 
 /**
- * Rebuilds read models from position zero: their rows and checkpoints are deleted, then the log is folded again,
- * a batch at a time. A runner that is live on the same read store meanwhile notices (its checkpoint moved) and
- * continues from wherever the rebuild has got to.
+ * Rebuilds read models from position zero, side by side (side-by-side.ts): the log is folded again, a batch at a
+ * time, into staged rows beside the read models in use, which then take their place in one transaction. Readers
+ * see the old complete read models until then, never a part. A runner that is live on the same read store
+ * notices (its checkpoint moved) and continues from the rebuilt checkpoint.
  */
-export async function rebuild(options: RebuildOptions): Promise<CatchUpResult> {
-  for (const projection of options.projections) await options.readStore.reset(projection.name);
-  const runner = new ProjectionRunner({ ...options, batchSize: options.batchSize ?? BULK_BATCH_SIZE });
-  return runner.catchUp({ onProgress: options.onProgress });
+export function rebuild(options: RebuildOptions): Promise<CatchUpResult> {
+  return rebuildSideBySide(options.readStore, options.projections, async (staged) => {
+    for (const projection of options.projections) await staged.reset(projection.name);
+    const runner = new ProjectionRunner({ ...options, readStore: staged, batchSize: options.batchSize ?? BULK_BATCH_SIZE });
+    return runner.catchUp({ onProgress: options.onProgress });
+  });
 }
 
 export interface ReplayOptions {

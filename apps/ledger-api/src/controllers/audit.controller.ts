@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { auditEventView, EVENT_STORE, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore, type Hash } from '@app/event-store';
+import { auditEventView, EVENT_STORE, UnknownStreamError, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore, type Hash } from '@app/event-store';
 import { CHECKPOINT_ISSUED, CHECKPOINT_KEY, checkpointPublicJwk, CHECKPOINTS_STREAM, READ_STORE, type CheckpointKey, type SignedCheckpoint } from '@app/ledger';
 import { StoredMerkleTree, type ReadStore } from '@app/projections';
 import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, CheckpointsQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from '../dto/read.dto';
@@ -61,10 +61,15 @@ export class AuditController {
 
   @Get('verify')
   @Roles('auditor')
-  @ApiOperation({ summary: 'Walk every stream (or one) and name the first event whose hash or link does not hold' })
+  @ApiOperation({ summary: 'Walk every stream (or one) and name every event whose hash or link does not hold (up to 100; 404 for a stream that does not exist)' })
   async verify(@Query() query: AuditVerifyQuery) {
-    const report = query.stream === undefined ? await verifyEventStore(this.store) : await verifyStream(this.store, query.stream);
-    return verifyReportView(report);
+    try {
+      const report = query.stream === undefined ? await verifyEventStore(this.store) : await verifyStream(this.store, query.stream);
+      return verifyReportView(report);
+    } catch (error) {
+      if (error instanceof UnknownStreamError) throw new NotFoundException({ message: error.message, code: error.code });
+      throw error;
+    }
   }
 
   @Get('tree')

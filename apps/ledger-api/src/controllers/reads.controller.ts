@@ -53,11 +53,13 @@ export class ReadsController {
 
   @Get('incidents/:id/ledger')
   @Roles('finance', 'auditor')
-  @ApiOperation({ summary: 'Every affected account of an incident: its unauthorized withdrawals, losses and reimbursements' })
+  @ApiOperation({ summary: 'Every affected account of an incident: its unauthorized withdrawals, losses and reimbursements (404 for an unknown incident)' })
   async incidentLedger(@Param('id', IdParamPipe) id: string, @Query() query: IncidentLedgerQueryDto, @Res({ passthrough: true }) res: FastifyReply) {
     const models = await this.models.current();
     describe(res, models);
     const { accountId, asset, status, cursor } = query;
+    // An unknown incident is 404 here as on /loss-totals, not an empty page a typo could pass for.
+    if (!(await lossTotals(models.readStore, id))) throw new NotFoundException({ message: 'the incident does not exist', code: 'INCIDENT_NOT_FOUND' });
     return incidentLedger(models.readStore, id, { accountId, asset, status, cursor, limit: limitOf(query.limit) });
   }
 

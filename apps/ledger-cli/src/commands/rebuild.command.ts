@@ -1,4 +1,4 @@
-import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInParallel, type CatchUpResult } from '@app/projections';
+import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInParallel, rebuildSideBySide, type CatchUpResult } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
@@ -26,13 +26,15 @@ interface RebuildSummary {
 }
 
 /**
- * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: deletes the read models' rows and checkpoints and folds the log
- * again from position zero (DESIGN §6), a batch per transaction. A signal stops it between two batches: the read
- * models then hold every event up to the last commit, and `ledger project` (or the API) continues from there.
+ * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: folds the log again from position zero (DESIGN §6),
+ * a batch per transaction, side by side with the read models in use (libs/projections/src/side-by-side.ts), which
+ * the rebuilt ones replace in one transaction at the end: an API serving meanwhile answers from the old complete
+ * read models, then from the new ones. A signal stops it between two batches, before the swap: the read models in
+ * use are untouched, and the next rebuild starts its staged rows again.
  */
 @Command({
   name: 'rebuild',
-  description: 'reset the read models (or one) and fold the whole log again from position zero',
+  description: 'fold the whole log again from position zero beside the read models (or one), then swap them in at once',
 })
 export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
   @Option({ flags: '--projection <name>', description: `rebuild one read model only: ${PROJECTION_NAMES.join(', ')}` })
@@ -69,14 +71,19 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
     return { projection: stringOption(raw, 'projection'), batchSize: numberOption(raw, 'batchSize'), merkleTree, workers: numberOption(raw, 'workers') };
   }
 
-  /** The tree's tiles and checkpoint deleted, then every event's leaf folded again (signed checkpoints are untouched). */
+  /**
+   * Every event's leaf folded again beside the tree in use, which the new one replaces at once (signed checkpoints
+   * are untouched): proofs asked for meanwhile come from the old complete tree.
+   */
   private async rebuildTree(context: CommandContext): Promise<number> {
     const readStore = await openConfiguredReadStore(context.config, 'create');
     const startedMs = performance.now();
     let leaves: number;
     try {
-      await readStore.reset(MERKLE_TREE);
-      leaves = (await catchUpMerkleTree(context.store, readStore, { signal: context.signal })).size;
+      leaves = await rebuildSideBySide(readStore, [{ name: MERKLE_TREE }], async (staged) => {
+        await staged.reset(MERKLE_TREE);
+        return (await catchUpMerkleTree(context.store, staged, { signal: context.signal })).size;
+      });
     } finally {
       await readStore.close();
     }
@@ -107,7 +114,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
       result = options.workers === undefined ? await rebuild(rebuildOptions) : await rebuildInParallel({ ...rebuildOptions, workers: options.workers });
     } catch (error) {
       if (context.signal.aborted) {
-        process.stderr.write('rebuild: the read models hold every event up to the last committed batch; ledger project continues from there\n');
+        process.stderr.write('rebuild: stopped before the swap; the read models in use are untouched (the next rebuild starts over)\n');
       }
       throw error;
     } finally {

@@ -53,13 +53,15 @@ export function withSqliteFile<T>(path: string, use: (db: Database.Database) => 
  * The checkpoints stored in a SQLite read store, by projection; empty while the file or its schema does not exist
  * yet (a projector just started). Read with a connection of its own, as another process would.
  */
-export function storedCheckpoints(readStorePath: string): Map<string, number> {
+export function storedCheckpoints(readStorePath: string, which: 'in use' | 'staged' = 'in use'): Map<string, number> {
   if (!existsSync(readStorePath)) return new Map();
   try {
     return withSqliteFile(readStorePath, (db) => {
       // The read models' checkpoints; the Merkle tree over the log keeps its own, committed apart.
+      // A rebuild folds beside them under staged names (balances~rebuild) until it swaps them in.
       const rows = db.prepare<[], { projection: string; position: number }>("SELECT projection, position FROM checkpoints WHERE projection <> 'merkle-tree'").all();
-      return new Map(rows.map((row) => [row.projection, row.position]));
+      const staged = (name: string): boolean => name.endsWith('~rebuild');
+      return new Map(rows.filter((row) => staged(row.projection) === (which === 'staged')).map((row) => [row.projection, row.position]));
     });
   } catch (error) {
     if (/no such table/.test(String(error))) return new Map();

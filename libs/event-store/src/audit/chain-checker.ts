@@ -13,7 +13,7 @@ import { eventHash, GENESIS_HASH, metadataWithoutChain } from '../hash-chain';
  */
 export type VerifyFailureReason = 'HASH_MISMATCH' | 'BROKEN_LINK' | 'REVISION_GAP' | 'UNREADABLE';
 
-/** The first event that fails. Fields are undefined only when the failure itself hides them (UNREADABLE, a lost tail). */
+/** An event that fails. Fields are undefined only when the failure itself hides them (UNREADABLE, a lost tail). */
 export interface VerifyFailure {
   readonly reason: VerifyFailureReason;
   readonly streamId: string | undefined;
@@ -28,17 +28,24 @@ export interface VerifyFailure {
 export interface StreamTip {
   readonly revision: bigint;
   readonly hash: string;
+  /**
+   * After a HASH_MISMATCH, the hash the event as stored hashes to. The next event may link to either: to the stored
+   * hash when the event's content was changed, to this one when only the stored hash was edited. Accepting both keeps
+   * one altered event from being reported again as a broken link in the event after it.
+   */
+  readonly recomputedHash?: string;
 }
 
 /**
  * Checks events one at a time, in the order their streams were written, against the tip of their stream: the
  * revision follows, prevHash links to the previous event's hash (GENESIS_HASH first), and the stored hash is the
- * hash of the event as stored. An event that holds becomes its stream's new tip.
+ * hash of the event as stored. Every event becomes its stream's new tip, one that fails too, so that a walk can go
+ * on past a failure and report the next one rather than every later event of the stream.
  */
 export class ChainChecker {
   private readonly tips = new Map<string, StreamTip>();
 
-  /** Streams with at least one event that held. */
+  /** Streams with at least one event checked. */
   get streamCount(): number {
     return this.tips.size;
   }
@@ -53,29 +60,30 @@ export class ChainChecker {
 
   /** Undefined when the event holds (and is now its stream's tip); otherwise why it does not. */
   check(event: RecordedEvent): VerifyFailure | undefined {
-    const tip = this.tips.get(event.streamId);
-    const failure = checkAgainstTip(event, tip);
-    if (failure === undefined) this.tips.set(event.streamId, { revision: event.revision, hash: event.metadata.hash });
+    const { failure, recomputedHash } = checkAgainstTip(event, this.tips.get(event.streamId));
+    const stored: unknown = (event.metadata as { hash?: unknown } | null)?.hash;
+    this.tips.set(event.streamId, { revision: event.revision, hash: typeof stored === 'string' ? stored : '', recomputedHash });
     return failure;
   }
 }
 
-function checkAgainstTip(event: RecordedEvent, tip: StreamTip | undefined): VerifyFailure | undefined {
+/** No failure when the event holds; with a HASH_MISMATCH, also the hash the event as stored hashes to. */
+function checkAgainstTip(event: RecordedEvent, tip: StreamTip | undefined): { failure?: VerifyFailure; recomputedHash?: string } {
   const expectedRevision = tip === undefined ? 0n : tip.revision + 1n;
   if (event.revision !== expectedRevision) {
     const previous = tip === undefined ? 'the stream has no earlier event' : `the previous event is revision ${tip.revision}`;
-    return failureAt(event, 'REVISION_GAP', `expected revision ${expectedRevision} (${previous}), found revision ${event.revision}`);
+    return { failure: failureAt(event, 'REVISION_GAP', `expected revision ${expectedRevision} (${previous}), found revision ${event.revision}`) };
   }
   // The adapter decodes JSON; it cannot promise that tampered JSON still has the shape of metadata.
   const metadata: unknown = event.metadata;
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    return failureAt(event, 'UNREADABLE', 'its metadata is not a JSON object');
+    return { failure: failureAt(event, 'UNREADABLE', 'its metadata is not a JSON object') };
   }
   const { prevHash, hash } = metadata as { prevHash?: unknown; hash?: unknown };
-  const expectedPrevHash = tip === undefined ? GENESIS_HASH : tip.hash;
+  const expectedPrevHash = tip === undefined ? GENESIS_HASH : tip.recomputedHash !== undefined && prevHash === tip.recomputedHash ? tip.recomputedHash : tip.hash;
   if (prevHash !== expectedPrevHash) {
     const expected = tip === undefined ? `the genesis hash ${short(GENESIS_HASH)}` : `the hash of revision ${tip.revision}, ${short(tip.hash)}`;
-    return failureAt(event, 'BROKEN_LINK', `prevHash is ${describe(prevHash)}, but should be ${expected}`);
+    return { failure: failureAt(event, 'BROKEN_LINK', `prevHash is ${describe(prevHash)}, but should be ${expected}`) };
   }
   let recomputed: string;
   try {
@@ -88,17 +96,13 @@ function checkAgainstTip(event: RecordedEvent, tip: StreamTip | undefined): Veri
       prevHash: expectedPrevHash,
     });
   } catch (error) {
-    return failureAt(event, 'UNREADABLE', `it cannot be encoded for hashing: ${messageOf(error)}`);
+    return { failure: failureAt(event, 'UNREADABLE', `it cannot be encoded for hashing: ${messageOf(error)}`) };
   }
-  if (hash !== recomputed) {
-    return failureAt(
-      event,
-      'HASH_MISMATCH',
-      `the stored hash is ${describe(hash)}, but the event as stored hashes to ${short(recomputed)}: ` +
-        'its stream, revision, type, data or metadata changed after it was appended',
-    );
-  }
-  return undefined;
+  if (hash === recomputed) return {};
+  const detail =
+    `the stored hash is ${describe(hash)}, but the event as stored hashes to ${short(recomputed)}: ` +
+    'its stream, revision, type, data or metadata changed after it was appended';
+  return { failure: failureAt(event, 'HASH_MISMATCH', detail), recomputedHash: recomputed };
 }
 
 function failureAt(event: RecordedEvent, reason: VerifyFailureReason, detail: string): VerifyFailure {

@@ -4,3 +4,4 @@ export { DIAGNOSIS_WINDOW_EVENTS, UnreadableEventError, type UnreadableEvent } f
 export * from './export';
 export * from './verify';
 export * from './merkle';
+export * from './verify-export';

@@ -13,7 +13,7 @@ import {
   tamper,
   type AuditFixture,
 } from './testing/audit-fixture';
-import { verifyEventStore, verifyReportView, verifyStream } from './verify';
+import { MAX_REPORTED_FAILURES, UnknownStreamError, verifyEventStore, verifyReportView, verifyStream } from './verify';
 
 /** Positions of the story (see appendIncidentStory): alice's deposit of 4836.26 ETH is revision 1 at position 3. */
 const ALICE_ETH_DEPOSIT = { streamId: 'account-alice', revision: 1, position: 3 };
@@ -60,6 +60,8 @@ describe('verifyEventStore on a SQLite file', () => {
       streamsChecked: 3,
       headPosition: String(STORY_EVENTS),
       firstFailure: null,
+      failures: [],
+      failureCount: 0,
     });
   });
 
@@ -74,7 +76,9 @@ describe('verifyEventStore on a SQLite file', () => {
     setColumn(fixture.path, row.position, 'data', replaceOnce(row.data, '4836.26', '4836.27'));
     const report = await verifyFile();
     expectFailureAt(report, 'HASH_MISMATCH', ALICE_ETH_DEPOSIT);
-    expect(report.eventsChecked).toBe(2);
+    // The walk goes on: every other event holds, and the altered one is the only failure.
+    expect(report.eventsChecked).toBe(STORY_EVENTS - 1);
+    expect(report.failureCount).toBe(1);
     expect(report.firstFailure?.detail).toMatch(/changed after it was appended/);
   });
 
@@ -176,7 +180,7 @@ describe('verifyEventStore on a SQLite file', () => {
     setColumn(fixture.path, row.position, 'data', row.data.slice(0, -1));
     const report = await verifyFile();
     expect(report.ok).toBe(false);
-    expect(report.eventsChecked).toBe(row.position - 1);
+    expect(report.eventsChecked).toBe(STORY_EVENTS - 1);
     expect(report.firstFailure).toMatchObject({ reason: 'UNREADABLE', position: BigInt(row.position), streamId: undefined });
     expect(report.firstFailure?.detail).toMatch(new RegExp(`^the event at position ${row.position} cannot be read: `));
   });
@@ -187,6 +191,26 @@ describe('verifyEventStore on a SQLite file', () => {
     const late = storedRow(fixture.path, 'account-bob', 2);
     setColumn(fixture.path, late.position, 'metadata', '{"hash":');
     expectFailureAt(await verifyFile(), 'HASH_MISMATCH', ALICE_ETH_DEPOSIT);
+  });
+
+  it('reports every altered event, each once, in position order', async () => {
+    const alice = storedRow(fixture.path, ALICE_ETH_DEPOSIT.streamId, ALICE_ETH_DEPOSIT.revision);
+    setColumn(fixture.path, alice.position, 'data', replaceOnce(alice.data, '4836.26', '4836.27'));
+    const bob = storedRow(fixture.path, 'account-bob', 1);
+    setColumn(fixture.path, bob.position, 'type', 'Renamed');
+    // Alice's revision 3 has its stored hash edited: revision 4 still links to the true hash and must not fail too.
+    const edited = storedRow(fixture.path, 'account-alice', 3);
+    const { hash } = JSON.parse(edited.metadata) as EventMetadata;
+    setColumn(fixture.path, edited.position, 'metadata', replaceOnce(edited.metadata, hash, 'f'.repeat(64)));
+    const report = await verifyFile();
+    expect(report.failureCount).toBe(3);
+    const expected = [
+      { reason: 'HASH_MISMATCH', streamId: 'account-alice', revision: 1n, position: BigInt(alice.position) },
+      { reason: 'HASH_MISMATCH', streamId: 'account-bob', revision: 1n, position: BigInt(bob.position) },
+      { reason: 'HASH_MISMATCH', streamId: 'account-alice', revision: 3n, position: BigInt(edited.position) },
+    ].sort((a, b) => Number(a.position - b.position));
+    expect(report.failures).toMatchObject(expected);
+    expect(report.eventsChecked).toBe(STORY_EVENTS - 3);
   });
 
   it('reports metadata that is valid JSON but not an object as UNREADABLE, naming the event', async () => {
@@ -232,14 +256,26 @@ describe('verifyEventStore beyond one page', () => {
     ]);
   });
 
-  it('pins an unreadable event in the middle of the second page to its exact position', async () => {
+it('lists at most MAX_REPORTED_FAILURES failures and counts them all', async () => {
+    tamper(fixture.path, (db) => db.prepare("UPDATE events SET type = 'Renamed' WHERE stream_id = 'account-many'").run());
+    const report = await verifyEventStore(await fixture.reopen());
+    expect(report).toMatchObject({ ok: false, eventsChecked: 0, failureCount: EVENTS });
+    expect(report.failures).toHaveLength(MAX_REPORTED_FAILURES);
+    expect(report.failures?.[MAX_REPORTED_FAILURES - 1]).toMatchObject({ reason: 'HASH_MISMATCH', revision: BigInt(MAX_REPORTED_FAILURES - 1) });
+    tamper(fixture.path, (db) => db.prepare("UPDATE events SET type = 'FundsDeposited' WHERE stream_id = 'account-many'").run());
+  });
+
+    it('pins an unreadable event in the middle of the second page to its exact position', async () => {
     await fixture.store.close();
     const position = 1_500;
     tamper(fixture.path, (db) => db.prepare("UPDATE events SET data = '{' WHERE position = ?").run(position));
     const report = await verifyEventStore(await fixture.reopen());
-    expect(report).toMatchObject({ ok: false, eventsChecked: position - 1 });
+    // The walk steps over it; the next event of its stream then shows the revision it could not read.
+    expect(report).toMatchObject({ ok: false, eventsChecked: EVENTS - 2, failureCount: 2 });
     expect(report.firstFailure).toMatchObject({ reason: 'UNREADABLE', position: BigInt(position) });
+    expect(report.failures?.[1]).toMatchObject({ reason: 'REVISION_GAP', position: BigInt(position + 1) });
   });
+
 });
 
 describe('verifyStream', () => {
@@ -286,7 +322,7 @@ describe('verifyStream', () => {
     expect(report.firstFailure).toMatchObject({ reason: 'REVISION_GAP', streamId: 'platform', revision: 0n });
   });
 
-  it('finds an unknown stream clean and empty', async () => {
-    expect(await verifyStream(await fixture.reopen(), 'account-nobody')).toMatchObject({ ok: true, eventsChecked: 0, streamsChecked: 0 });
+  it('refuses a stream the store has never held, rather than finding it clean', async () => {
+    await expect(verifyStream(await fixture.reopen(), 'account-nobody')).rejects.toThrow(UnknownStreamError);
   });
 });

@@ -19,6 +19,7 @@ import {
 import { canonicalJson, exportJsonl, type EventStore } from '@app/event-store';
 import {
   ALL_PROJECTIONS,
+  allPages,
   incidentLedger,
   InMemoryReadStore,
   lossTotals,
@@ -273,16 +274,8 @@ function firstDifference(a: unknown, b: unknown, path: string): string {
 
 // ---- reading the read models ------------------------------------------------------------------------------------
 
-async function all<Item>(read: (cursor: string | undefined) => Promise<Page<Item>>): Promise<Item[]> {
-  const items: Item[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const result = await read(cursor);
-    items.push(...result.items);
-    if (result.nextCursor === null) return items;
-    cursor = result.nextCursor;
-  }
-  throw new Error(`a listing of the incident report has more than ${MAX_PAGES} pages`);
+function all<Item>(read: (cursor: string | undefined) => Promise<Page<Item>>): Promise<Item[]> {
+  return allPages(read, MAX_PAGES);
 }
 
 /** Every figure of the report, from a read store the REPORT_PROJECTIONS have folded into. */

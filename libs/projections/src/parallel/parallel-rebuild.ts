@@ -8,6 +8,7 @@ import type { RebuildOptions } from '../replay';
 import { ALL_PROJECTIONS } from '../read-models';
 import { planPartitions, sliceOf, type PartPlan, type WorkerPlan } from './partition';
 import type { FoldWorkerData, FromWorker, PartChanges, ToWorker, WireEvent } from './protocol';
+import { rebuildSideBySide } from '../side-by-side';
 
 /** Events per message to a worker: large enough that posting costs little per event. */
 const CHUNK_EVENTS = 2_048;
@@ -187,7 +188,12 @@ class FoldWorker {
  * interruption, and the same rows as `rebuild` writes (a test compares them on one log). Only the ledger's own
  * projections (ALL_PROJECTIONS, which the workers load by name) can be folded this way.
  */
-export async function rebuildInParallel(options: ParallelRebuildOptions): Promise<CatchUpResult> {
+export function rebuildInParallel(options: ParallelRebuildOptions): Promise<CatchUpResult> {
+  // Side by side, as `rebuild`: readers keep the read models in use until the rebuilt ones take their place.
+  return rebuildSideBySide(options.readStore, options.projections, (staged) => foldInParallel({ ...options, readStore: staged }));
+}
+
+async function foldInParallel(options: ParallelRebuildOptions): Promise<CatchUpResult> {
   const { store, readStore, projections, workers } = options;
   const batchSize = options.batchSize ?? BULK_BATCH_SIZE;
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_FOLD_WORKERS) throw new RangeError(`workers must be from 1 to ${MAX_FOLD_WORKERS}, got ${workers}`);

@@ -2,6 +2,7 @@ import { escapeIdentifier, Pool, type PoolClient } from 'pg';
 import { INDEX_FIELD_NAMES, type IndexFields, type ReadModelRow } from '../projection';
 import {
   assertCommits,
+  assertPromotions,
   assertListLimit,
   assertProjectionName,
   checkpointMatches,
@@ -12,6 +13,7 @@ import {
   type ListQuery,
   type ProjectionCommit,
   type ReadStore,
+  type Promotion,
 } from '../read-store.port';
 import { keepConnectionErrorsFromCrashing } from '@app/event-store/postgres/postgres-schema';
 import { assertReadStoreSchemaName, migrateReadStore } from './postgres-read-store-schema';
@@ -136,6 +138,11 @@ function statements(schema: string) {
     clearCheckpoint: `INSERT INTO ${checkpoints} AS c (projection) VALUES ($1)
       ON CONFLICT (projection) DO UPDATE SET version = NULL, position = NULL`,
     deleteProjectionRows: `DELETE FROM ${rows} WHERE projection = $1`,
+    renameRows: `UPDATE ${rows} SET projection = $1 WHERE projection = $2`,
+    // The target's row is locked (lockCheckpoints) and cleared (clearCheckpoint) before; the staged row keeps its
+    // place with no checkpoint, as reset leaves it.
+    takeCheckpoint: `UPDATE ${checkpoints} AS t SET version = s.version, position = s.position
+      FROM ${checkpoints} AS s WHERE t.projection = $1 AND s.projection = $2`,
   };
 }
 
@@ -275,6 +282,23 @@ export class PostgresReadStore implements ReadStore {
       if (page.length < ROWS_PAGE_SIZE) return;
       afterKey = page[page.length - 1]!.key;
     }
+  }
+
+  /** One transaction that locks every checkpoint row involved first, in name order, as commits lock them. */
+  async promote(promotions: readonly Promotion[]): Promise<void> {
+    this.assertOpen();
+    assertPromotions(promotions);
+    if (promotions.length === 0) return;
+    await this.inTransaction(async (client) => {
+      await client.query(this.sql.lockCheckpoints, [promotions.flatMap(({ staged, target }) => [staged, target])]);
+      for (const { staged, target } of promotions) {
+        await client.query(this.sql.clearCheckpoint, [target]);
+        await client.query(this.sql.deleteProjectionRows, [target]);
+        await client.query(this.sql.renameRows, [target, staged]);
+        await client.query(this.sql.takeCheckpoint, [target, staged]);
+        await client.query(this.sql.clearCheckpoint, [staged]);
+      }
+    });
   }
 
   async reset(projection: string): Promise<void> {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { INDEX_FIELD_NAMES, type IndexFields, type ReadModelRow } from '../projection';
 import {
   assertCommits,
+  assertPromotions,
   assertListLimit,
   assertProjectionName,
   checkpointMatches,
@@ -11,6 +12,7 @@ import {
   type Checkpoint,
   type ListQuery,
   type ProjectionCommit,
+  type Promotion,
   type ReadStore,
 } from '../read-store.port';
 import { openReadStoreReader, openReadStoreWriter } from './sqlite-read-store-schema';
@@ -67,6 +69,8 @@ function prepareWrites(db: Database.Database) {
     deleteRow: db.prepare<[string, string]>('DELETE FROM rows WHERE projection = ? AND key = ?'),
     deleteRows: db.prepare<[string]>('DELETE FROM rows WHERE projection = ?'),
     deleteCheckpoint: db.prepare<[string]>('DELETE FROM checkpoints WHERE projection = ?'),
+    renameRows: db.prepare<[string, string]>('UPDATE rows SET projection = ? WHERE projection = ?'),
+    renameCheckpoint: db.prepare<[string, string]>('UPDATE checkpoints SET projection = ? WHERE projection = ?'),
   };
 }
 
@@ -165,10 +169,30 @@ export class SqliteReadStore implements ReadStore {
   async reset(projection: string): Promise<void> {
     this.assertOpen();
     assertProjectionName(projection);
-    this.writes.begin.run();
-    try {
+    this.inWriteTransaction(() => {
       this.writes.deleteRows.run(projection);
       this.writes.deleteCheckpoint.run(projection);
+    });
+  }
+
+  /** One write transaction: readers (WAL) keep seeing the targets as they were until it commits. */
+  async promote(promotions: readonly Promotion[]): Promise<void> {
+    this.assertOpen();
+    assertPromotions(promotions);
+    this.inWriteTransaction(() => {
+      for (const { staged, target } of promotions) {
+        this.writes.deleteRows.run(target);
+        this.writes.deleteCheckpoint.run(target);
+        this.writes.renameRows.run(target, staged);
+        this.writes.renameCheckpoint.run(target, staged);
+      }
+    });
+  }
+
+  private inWriteTransaction(work: () => void): void {
+    this.writes.begin.run();
+    try {
+      work();
       this.writes.commit.run();
     } catch (error) {
       if (this.writer.inTransaction) this.writes.rollback.run();

@@ -138,5 +138,39 @@ export function describeReadStoreContract(name: string, open: () => ReadStore | 
       await rs.commit('p', 2, undefined, 1n, changes(row('b', 3)));
       expect(await rs.checkpoint('p')).toEqual({ position: 1n, version: 2 });
     });
+
+    it('promotes staged projections onto their targets together: the old rows gone, the staged name empty', async () => {
+      await rs.commit('p', 1, undefined, 9n, changes(row('old', 1), row('both', 'old')));
+      await rs.commit('q', 1, undefined, 9n, changes(row('kept', 1)));
+      await rs.commit('p~next', 2, undefined, 7n, changes(row('both', 'new', { accountId: 'alice' }), row('fresh', 2)));
+      await rs.commit('q~next', 2, undefined, 7n, new Map());
+      await rs.promote([
+        { staged: 'p~next', target: 'p' },
+        { staged: 'q~next', target: 'q' },
+      ]);
+      expect(await rs.checkpoint('p')).toEqual({ position: 7n, version: 2 });
+      expect(await rs.list('p', { limit: 10 })).toEqual([
+        { key: 'both', doc: 'new', index: { accountId: 'alice', incidentId: null, asset: null, status: null } },
+        { key: 'fresh', doc: 2, index: { accountId: null, incidentId: null, asset: null, status: null } },
+      ]);
+      expect(await rs.list('p', { filter: { accountId: 'alice' }, limit: 10 })).toHaveLength(1);
+      expect(await rs.checkpoint('q')).toEqual({ position: 7n, version: 2 });
+      expect(await rs.list('q', { limit: 10 })).toEqual([]);
+      expect(await rs.checkpoint('p~next')).toBeUndefined();
+      expect(await rs.list('p~next', { limit: 10 })).toEqual([]);
+      // The runner that committed p at 9 finds its checkpoint moved; one that starts from the promoted one goes on.
+      await expect(rs.commit('p', 1, 9n, 10n, new Map())).rejects.toBeInstanceOf(CheckpointMovedError);
+      await rs.commit('p', 2, 7n, 10n, changes(row('later', 3)));
+      await rs.commit('p~next', 2, undefined, 1n, new Map());
+      expect(await rs.checkpoint('p~next')).toEqual({ position: 1n, version: 2 });
+    });
+
+    it('promotes nothing staged as an empty read model, and refuses a promotion onto itself', async () => {
+      await rs.commit('p', 1, undefined, 3n, changes(row('a', 1)));
+      await rs.promote([{ staged: 'p~next', target: 'p' }]);
+      expect(await rs.checkpoint('p')).toBeUndefined();
+      expect(await rs.get('p', 'a')).toBeUndefined();
+      await expect(rs.promote([{ staged: 'p', target: 'p' }])).rejects.toThrow(RangeError);
+    });
   });
 }
