@@ -456,7 +456,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every affected account of an incident: its unauthorized withdrawals, losses and reimbursements */
+        /** Every affected account of an incident: its unauthorized withdrawals, losses and reimbursements (404 for an unknown incident) */
         get: operations["ReadsController_incidentLedger"];
         put?: never;
         post?: never;
@@ -558,7 +558,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Walk every stream (or one) and name the first event whose hash or link does not hold */
+        /** Walk every stream (or one) and name every event whose hash or link does not hold (up to 100; 404 for a stream that does not exist) */
         get: operations["AuditController_verify"];
         put?: never;
         post?: never;
@@ -1353,6 +1353,10 @@ export interface components {
             eventStore: string;
             readStore: string;
             headPosition: string | null;
+            /** @description what the event store's adapter reports about its connection (EventStoreDB: clockSkewMs, appendDeadlineMs, unconfirmedAppends); absent for the others */
+            eventStoreHealth?: {
+                [key: string]: number | null;
+            };
             projections: components["schemas"]["ProjectionStatus"][];
         };
         Live: {
@@ -5062,6 +5066,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the stream named by `stream` does not exist (`code`: STREAM_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainErrorResponse"];
                 };
             };
             /** @description over the key's rate limit, or too many wrong keys from this address (with `Retry-After`) */

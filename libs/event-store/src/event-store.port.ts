@@ -154,6 +154,8 @@ export interface EventStore {
    * per append), for the operator's metrics. One observer at a time; a later call replaces it.
    */
   observeCommits?(observer: CommitObserver): void;
+  /** What an adapter can tell an operator about its connection (EventStoreDB: the measured clock skew), for /health. */
+  health?(): Readonly<Record<string, number | string | null | undefined>>;
   close(): Promise<void>;
 }
 

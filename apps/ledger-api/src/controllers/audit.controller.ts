@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { auditEventView, EVENT_STORE, UnknownStreamError, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore, type Hash } from '@app/event-store';
 import { CHECKPOINT_ISSUED, CHECKPOINT_KEY, checkpointPublicJwk, CHECKPOINTS_STREAM, READ_STORE, type CheckpointKey, type SignedCheckpoint } from '@app/ledger';
 import { StoredMerkleTree, type ReadStore } from '@app/projections';
@@ -62,6 +62,7 @@ export class AuditController {
   @Get('verify')
   @Roles('auditor')
   @ApiOperation({ summary: 'Walk every stream (or one) and name every event whose hash or link does not hold (up to 100; 404 for a stream that does not exist)' })
+  @ApiResponse({ status: 404, description: 'the stream named by `stream` does not exist (`code`: STREAM_NOT_FOUND)' })
   async verify(@Query() query: AuditVerifyQuery) {
     try {
       const report = query.stream === undefined ? await verifyEventStore(this.store) : await verifyStream(this.store, query.stream);

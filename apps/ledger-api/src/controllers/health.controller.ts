@@ -46,6 +46,8 @@ export class HealthController {
       eventStore: this.config.eventStore.kind,
       readStore: this.config.readStore.kind,
       headPosition: head?.toString() ?? null,
+      // Adapter-specific: EventStoreDB's clock skew, append deadline and appends still to be confirmed.
+      ...(this.store.health === undefined ? {} : { eventStoreHealth: this.store.health() }),
       projections: projections.map(projectionView),
     };
   }

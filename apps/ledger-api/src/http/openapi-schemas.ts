@@ -165,7 +165,21 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   PublicJwk: { type: 'object', additionalProperties: true, properties: { kty: str(), crv: str(), x: str(), kid: str() } },
   Checkpoints: object({ checkpoints: array({ type: 'object', additionalProperties: true }) }),
   ProjectionStatus: object({ name: str(), version: { type: 'integer' }, position: nullable(str()), lagEvents: position('log positions behind the head'), lagSeconds: { type: 'number' } }),
-  Health: object({ status: { type: 'string', enum: ['ok'] }, eventStore: str(), readStore: str(), headPosition: nullable(str()), projections: array(ref('ProjectionStatus')) }),
+  Health: object(
+    {
+      status: { type: 'string', enum: ['ok'] },
+      eventStore: str(),
+      readStore: str(),
+      headPosition: nullable(str()),
+      eventStoreHealth: {
+        type: 'object',
+        description: "what the event store's adapter reports about its connection (EventStoreDB: clockSkewMs, appendDeadlineMs, unconfirmedAppends); absent for the others",
+        additionalProperties: { type: 'number', nullable: true },
+      },
+      projections: array(ref('ProjectionStatus')),
+    },
+    ['eventStoreHealth'],
+  ),
   Live: object({ status: { type: 'string', enum: ['live'] } }),
   Readiness: object({
     status: { type: 'string', enum: ['ready', 'not-ready'] },

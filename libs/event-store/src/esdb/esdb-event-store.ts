@@ -131,7 +131,8 @@ export interface EsdbEventStoreSettings extends Omit<EsdbEventStoreOptions, 'con
 }
 
 /** What the adapter knows of the cluster, for a health endpoint. */
-export interface EsdbHealth {
+// A type, not an interface, so that it is a plain record of fields (EventStore.health's return type).
+export type EsdbHealth = {
   /**
    * The server's clock minus this machine's, measured on the last event read back after an append (so within a
    * round trip); undefined before the first. The client sends deadlines as absolute times, so a skew near the
@@ -141,7 +142,7 @@ export interface EsdbHealth {
   readonly appendDeadlineMs: number;
   /** Appends acknowledged by the server whose read-back failed; they are confirmed before later appends. */
   readonly unconfirmedAppends: number;
-}
+};
 
 /** An acknowledged append that could not be read back: committed, to be confirmed later. */
 interface UnconfirmedAppend {
