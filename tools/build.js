@@ -19,7 +19,7 @@ const SOURCE_DIRS = ['apps', 'libs'];
 const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.css', '.html'];
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 /** The files `npm start` and `npm run ledger` run: a build without them is no build. */
-const ENTRIES = ['dist/apps/ledger-api/src/main.js', 'dist/apps/ledger-cli/src/main.js'];
+const ENTRIES = ['dist/apps/ledger-api/src/main.js', 'dist/apps/ledger-cli/src/main.js', 'dist/apps/ledger-bench/src/main.js'];
 const STAMP = 'dist/.build-stamp';
 const LOCK = '.build-lock';
 /** A build takes about 20 s on a busy machine; a lock older than this is from a build that died. */

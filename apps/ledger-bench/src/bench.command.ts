@@ -5,15 +5,15 @@ import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import { catchUpMerkleTree, openSqliteReadStore } from '@app/projections';
 import { Ledger, systemClock, verifierFor } from '@app/ledger';
 import { Command, Option } from 'nest-commander';
-import { ExitCode, UsageError } from '../cli-errors';
-import { measureDisk } from '../bench/disk';
-import { runEmmettWorkload } from '../bench/emmett';
-import { runHttpBench } from '../bench/http';
-import { replayInChild } from '../bench/replay';
-import { benchJson, benchText, type BenchRun, type TreeFigures } from '../bench/report';
-import { writeSyntheticLog } from '../bench/synthetic-log';
-import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, verificationPhase, WORKLOAD } from '../bench/workload';
-import { LedgerCommand, type CommandContext } from '../ledger-command';
+import { ExitCode, UsageError } from '../../ledger-cli/src/cli-errors';
+import { measureDisk } from './bench/disk';
+import { runEmmettWorkload } from './bench/emmett';
+import { runHttpBench } from './bench/http';
+import { replayInChild } from './bench/replay';
+import { benchJson, benchText, type BenchRun, type TreeFigures } from './bench/report';
+import { writeSyntheticLog } from './bench/synthetic-log';
+import { BENCH_ATTESTER, concurrentPhase, sequentialPhase, setUpAccounts, verificationPhase, WORKLOAD } from './bench/workload';
+import { LedgerCommand, type CommandContext } from '../../ledger-cli/src/ledger-command';
 
 /** Fold workers of the bench's parallel replay: one per core of this 2-core machine. */
 const PARALLEL_REPLAY_WORKERS = 2;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The compiled module: it starts dist/apps/ledger-api/src/main.js and dist/.../bench/http-load-child.js. */
-const HTTP_BENCH = join(__dirname, '../../../dist/apps/ledger-cli/src/bench/http.js');
+const HTTP_BENCH = join(__dirname, '../../../dist/apps/ledger-bench/src/bench/http.js');
 
 type HttpBenchModule = typeof import('../src/bench/http');
 
