@@ -1,6 +1,6 @@
 import { ACCOUNT_STREAM_PREFIX } from '../streams';
 import type { ObservedEvent, RiskDetection, RiskMemory, RiskRuleName, RiskSeverity, RiskThresholds } from '../risk/risk.rules';
-import { DEFAULT_RISK_THRESHOLDS, MAX_ALERT_ITEMS } from '../risk/risk.rules';
+import { MAX_ALERT_ITEMS, THRESHOLDS_KEY, thresholdsIn } from '../risk/risk.rules';
 
 /**
  * The risk rules as first written (plain arrays, every window filtered and copied on each withdrawal), kept as the
@@ -36,7 +36,6 @@ interface BurstDoc {
 }
 
 const MINUTE_MS = 60_000;
-const THRESHOLDS_KEY = 'risk/thresholds';
 
 interface WithdrawalRequestedData {
   readonly withdrawalId: string;
@@ -51,10 +50,6 @@ interface AddressWhitelistedData {
   readonly address: string;
   readonly whitelistedAt: string;
   readonly secondFactor?: { readonly amr: readonly string[] } | null;
-}
-
-function thresholdsIn(memory: RiskMemory): RiskThresholds {
-  return memory.get<RiskThresholds>(THRESHOLDS_KEY) ?? DEFAULT_RISK_THRESHOLDS;
 }
 
 /** Folds one event into the memory and returns what it triggered (nothing for most events). */
