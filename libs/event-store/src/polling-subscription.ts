@@ -1,5 +1,19 @@
 import type { RecordedEvent, Subscription } from './event-store.port';
 
+/** Rows fetched by one read query; a read never holds more than a page of the log in memory. */
+export const READ_PAGE_SIZE = 1_000;
+/** Positions one filtered log query looks at, so a rare filter never turns one query into a scan of the log. */
+export const SCAN_WINDOW_POSITIONS = 10_000;
+
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** setTimeout fires at once for delays beyond 2^31 - 1 ms, which would turn polling into a busy loop. */
+export function assertPollInterval(pollIntervalMs: number): void {
+  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0 || pollIntervalMs > MAX_TIMER_DELAY_MS) {
+    throw new Error(`subscriptionPollIntervalMs must be from 1 to ${MAX_TIMER_DELAY_MS}, got ${pollIntervalMs}`);
+  }
+}
+
 /** One page of the committed log after a position, as an adapter reads it for a subscription. */
 export interface LogPage {
   /** Matching events in position order. */

@@ -1,12 +1,10 @@
 import { storedMetadataJson, type PreparedAppend, type PreparedEvent } from '../append-validation';
-import {
-  CommandAlreadyRecordedError,
-  DuplicateEventIdError,
-  type EventStoreError,
-  WrongExpectedRevisionError,
-} from '../errors';
-import type { AppendResult, CommandRecord, CommandRecordToWrite, ExpectedRevision } from '../event-store.port';
+import { CommandAlreadyRecordedError, DuplicateEventIdError, type EventStoreError, WrongExpectedRevisionError } from '../errors';
+import type { AppendResult, CommandRecord, CommandRecordToWrite } from '../event-store.port';
+import { revisionMatches, storedAppend, type StoredEvent } from '../group-commit';
 import { eventHash, GENESIS_HASH } from '../hash-chain';
+
+export type { StoredEvent };
 
 /** Bounds of one INSERT statement; a larger append is written by several statements in the same transaction. */
 export const MAX_ROWS_PER_INSERT = 1_000;
@@ -15,12 +13,6 @@ export const MAX_BYTES_PER_INSERT = 16 * 1_048_576;
 export interface StreamHead {
   readonly revision: bigint;
   readonly lastHash: string;
-}
-
-export interface StoredEvent {
-  readonly streamId: string;
-  readonly revision: bigint;
-  readonly position: bigint;
 }
 
 /**
@@ -68,7 +60,7 @@ export function decideAppend({ streamId, events, options }: PreparedAppend, stat
     const recorded = state.commands.get(options.command.key);
     if (recorded !== undefined) return { kind: 'refuse', error: new CommandAlreadyRecordedError(recorded) };
   }
-  const stored = findStoredAppend(streamId, events, state.storedEvents);
+  const stored = storedAppend(streamId, events.map((event) => event.eventId), (eventId) => state.storedEvents.get(eventId));
   if (stored instanceof DuplicateEventIdError) return { kind: 'refuse', error: stored };
   if (stored !== undefined) return { kind: 'stored', result: stored };
   const head = state.heads.get(streamId);
@@ -98,28 +90,6 @@ export function recordWrite(state: BatchState, { result, events, command }: Writ
   state.nextPosition = result.position + 1n;
 }
 
-/**
- * When the events are already stored, as consecutive revisions of this stream in this order, this is a retry
- * of an append that succeeded: its result, without writing. Any other overlap is refused. (The unique index on
- * event_id is what makes the deduplication durable; this check turns it into a typed answer.)
- */
-function findStoredAppend(
-  streamId: string,
-  events: readonly PreparedEvent[],
-  storedEvents: ReadonlyMap<string, StoredEvent>,
-): AppendResult | DuplicateEventIdError | undefined {
-  const stored = events.map((event) => storedEvents.get(event.eventId));
-  const firstStoredIndex = stored.findIndex((event) => event !== undefined);
-  if (firstStoredIndex === -1) return undefined;
-  const first = stored[0];
-  const isRetry =
-    first !== undefined &&
-    stored.every((event, index) => event !== undefined && event.streamId === streamId && event.revision === first.revision + BigInt(index));
-  if (!isRetry) return new DuplicateEventIdError(events[firstStoredIndex]!.eventId);
-  const last = stored[stored.length - 1]!;
-  return { streamId, nextRevision: last.revision, position: last.position, eventIds: events.map((event) => event.eventId) };
-}
-
 /** Gives each event its revision, position and hash-chain fields, continuing the stream from its head. */
 function chainEvents(
   streamId: string,
@@ -144,19 +114,6 @@ function chainEvents(
       hash,
     };
   });
-}
-
-export function revisionMatches(expected: ExpectedRevision, current: bigint | undefined): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return current === undefined;
-    case 'stream_exists':
-      return current !== undefined;
-    default:
-      return current === expected;
-  }
 }
 
 /** Splits the rows of an append into INSERT statements of bounded row count and size. */

@@ -16,7 +16,24 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
-import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
+import {
+  type AppendOutcome,
+  AppendQueue,
+  MAX_APPENDS_PER_COMMIT,
+  MAX_EVENTS_PER_COMMIT,
+  type PendingAppend,
+  rejectBatch,
+  settleBatch,
+} from '../group-commit';
+import {
+  assertPollInterval,
+  type LogPage,
+  PollingSubscription,
+  READ_PAGE_SIZE,
+  readLogPages,
+  SCAN_WINDOW_POSITIONS,
+  subscribeToLogPages,
+} from '../polling-subscription';
 import {
   type BatchState,
   decideAppend,
@@ -33,7 +50,6 @@ import {
   type EventRow,
   holdsEvent,
   type LogPageRow,
-  SCAN_WINDOW_POSITIONS,
   type Statements,
   statements,
   toBatchState,
@@ -83,18 +99,14 @@ import {
 export const DEFAULT_SCHEMA = 'public';
 export const DEFAULT_POOL_SIZE = 10;
 export const MAX_POOL_SIZE = 100;
-/** Group commit bounds: one commit holds at most this many appends and (unless one append is larger) events. */
-export const MAX_APPENDS_PER_COMMIT = 512;
-export const MAX_EVENTS_PER_COMMIT = 10_000;
-/** Rows fetched by one read query; a read never holds more than a page of the log in memory. */
-export const READ_PAGE_SIZE = 1_000;
+/** The bounds this adapter shares with the SQLite one, exported here as before. */
+export { MAX_APPENDS_PER_COMMIT, MAX_EVENTS_PER_COMMIT, READ_PAGE_SIZE, SCAN_WINDOW_POSITIONS };
 /** The fallback poll of an idle subscription; LISTEN/NOTIFY wakes it at once in the normal case. */
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 1_000;
 /** How long taking a connection from the pool (or opening one) may take. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 export const APPLICATION_NAME = 'ledger-event-store';
 
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
 const MAX_INT8 = 9_223_372_036_854_775_807n;
 /** Control characters and lone surrogates: prepareAppend refuses them, so no stored name holds one. */
 const UNSTORABLE_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
@@ -133,25 +145,14 @@ function checkedSettings(options: PostgresEventStoreOptions): Settings {
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
     throw new Error(`poolSize must be from 1 to ${MAX_POOL_SIZE}, got ${poolSize}`);
   }
-  // setTimeout fires at once for delays beyond 2^31 - 1 ms, which would turn polling into a busy loop.
-  if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs <= 0 || pollIntervalMs > MAX_TIMER_DELAY_MS) {
-    throw new Error(`subscriptionPollIntervalMs must be from 1 to ${MAX_TIMER_DELAY_MS}, got ${pollIntervalMs}`);
-  }
+  assertPollInterval(pollIntervalMs);
   return { connectionString, schema, poolSize, pollIntervalMs };
 }
 
 // ---- the write path's types -----------------------------------------------------------------------------------
 
-interface PendingAppend {
-  readonly append: PreparedAppend;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** `written` is false for a recognised retry, which returns the stored result and writes nothing. */
-type Outcome =
-  | { readonly ok: true; readonly result: AppendResult; readonly written: boolean }
-  | { readonly ok: false; readonly error: unknown };
+type Outcome = (AppendOutcome & { readonly ok: true; readonly written: boolean }) | (AppendOutcome & { readonly ok: false });
 
 /** The write of one append of the batch failed; the transaction is rolled back and runs again without it. */
 class AppendWriteFailure extends Error {
@@ -173,7 +174,7 @@ export class PostgresEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly listener: NotificationListener;
   private readonly subscriptions = new Set<PollingSubscription>();
-  private queue: PendingAppend[] = [];
+  private readonly queue = new AppendQueue();
   private flushing: Promise<void> | undefined;
   private commitObserver: CommitObserver | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -235,11 +236,9 @@ export class PostgresEventStore implements EventStore {
 
   async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     if (this.state !== 'open') throw new EventStoreClosedError();
-    const append = prepareAppend(streamId, events, options);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ append, resolve, reject });
-      this.scheduleFlush();
-    });
+    const result = this.queue.enqueue(prepareAppend(streamId, events, options));
+    this.scheduleFlush();
+    return result;
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
@@ -341,19 +340,7 @@ export class PostgresEventStore implements EventStore {
   private async flushQueued(): Promise<void> {
     // One turn of the event loop first, so that appends made together join one commit.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) await this.flushBatch(this.takeBatch());
-  }
-
-  private takeBatch(): PendingAppend[] {
-    let count = 0;
-    let events = 0;
-    while (count < this.queue.length && count < MAX_APPENDS_PER_COMMIT) {
-      const size = this.queue[count]!.append.events.length;
-      if (count > 0 && events + size > MAX_EVENTS_PER_COMMIT) break;
-      events += size;
-      count += 1;
-    }
-    return this.queue.splice(0, count);
+    while (this.queue.length > 0) await this.flushBatch(this.queue.takeBatch());
   }
 
   /** Settles every append of the batch, and only once the commit that holds them has returned. Never throws. */
@@ -364,14 +351,10 @@ export class PostgresEventStore implements EventStore {
     } catch (error) {
       // The transaction is lost, or its commit failed: nothing of the batch was written (or, if the connection
       // broke during COMMIT, possibly all of it; a retry with the same event ids then returns the stored result).
-      for (const pending of batch) pending.reject(error);
+      rejectBatch(batch, error);
       return;
     }
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
-    });
+    settleBatch(batch, outcomes);
     if (outcomes.some((outcome) => outcome.ok && outcome.written)) this.signalSubscriptions();
   }
 

@@ -6,8 +6,6 @@ import { APPEND_LOCK_CLASS, qualified, schemaLockKey } from './postgres-schema';
 
 /** How long a write transaction waits for another writer's append lock before the batch fails. */
 export const APPEND_LOCK_TIMEOUT_MS = 10_000;
-/** Positions one filtered log query looks at, so a rare filter never turns one query into a scan of the log. */
-export const SCAN_WINDOW_POSITIONS = 10_000;
 
 /*
  * Every integer is read as text and parsed to bigint here, whatever type parsers other code set on `pg`; and

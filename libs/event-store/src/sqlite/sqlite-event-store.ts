@@ -7,12 +7,7 @@ import {
   type PreparedAppend,
   type PreparedEvent,
 } from '../append-validation';
-import {
-  CommandAlreadyRecordedError,
-  DuplicateEventIdError,
-  EventStoreClosedError,
-  WrongExpectedRevisionError,
-} from '../errors';
+import { CommandAlreadyRecordedError, EventStoreClosedError, WrongExpectedRevisionError } from '../errors';
 import type {
   AppendOptions,
   AppendResult,
@@ -23,7 +18,6 @@ import type {
   EventMetadata,
   EventStore,
   EventToAppend,
-  ExpectedRevision,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -32,21 +26,34 @@ import type {
 } from '../event-store.port';
 import { STORED_DATA_JSON } from '../event-store.port';
 import { reportCommit } from '../commit-report';
+import {
+  type AppendOutcome,
+  AppendQueue,
+  MAX_APPENDS_PER_COMMIT,
+  MAX_EVENTS_PER_COMMIT,
+  type PendingAppend,
+  rejectBatch,
+  revisionMatches,
+  settleBatch,
+  storedAppend,
+} from '../group-commit';
 import { eventHash, GENESIS_HASH } from '../hash-chain';
-import { type LogPage, PollingSubscription, readLogPages, subscribeToLogPages } from '../polling-subscription';
+import {
+  assertPollInterval,
+  type LogPage,
+  PollingSubscription,
+  READ_PAGE_SIZE,
+  readLogPages,
+  SCAN_WINDOW_POSITIONS,
+  subscribeToLogPages,
+} from '../polling-subscription';
 import { openReader, openWriter } from './sqlite-schema';
 
-/** Group commit bounds: one commit holds at most this many appends and (unless one append is larger) events. */
-export const MAX_APPENDS_PER_COMMIT = 512;
-export const MAX_EVENTS_PER_COMMIT = 10_000;
-/** Rows fetched by one read query; a read never holds more than a page of the log in memory. */
-export const READ_PAGE_SIZE = 1_000;
-/** Positions one filtered log query looks at, so a rare filter never turns one query into a scan of the log. */
-export const SCAN_WINDOW_POSITIONS = 10_000;
+/** The bounds this adapter shares with the PostgreSQL one, exported here as before. */
+export { MAX_APPENDS_PER_COMMIT, MAX_EVENTS_PER_COMMIT, READ_PAGE_SIZE, SCAN_WINDOW_POSITIONS };
 /** How often an idle subscription looks for events appended by another process on the same file. */
 export const SUBSCRIPTION_POLL_INTERVAL_MS = 250;
 
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
 /** Commits by every SQLite event store of this process (another store on the same file is another connection). */
 let processCommits = 0;
 /** Stream heads kept in memory (about 150 bytes each), so most appends need no read before their insert. */
@@ -112,14 +119,6 @@ interface LogPageParams {
   readonly types: string | null;
   readonly prefixes: string | null;
 }
-
-interface PendingAppend {
-  readonly append: PreparedAppend;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
 
 const EVENT_COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata';
 const LEAN_EVENT_COLUMNS = 'position, stream_id, revision, type, data';
@@ -188,8 +187,11 @@ function prepareReads(db: Database.Database) {
  * The embedded event store: one SQLite file in WAL mode, one connection that writes and one that reads.
  *
  * better-sqlite3 is synchronous, so a commit blocks the event loop for its fsync. To pay that once for many
- * appends, appends made in the same turn of the event loop are queued and committed together (group commit),
- * each inside its own savepoint so that it keeps its own checks and its own success or failure.
+ * appends, appends made in the same turn of the event loop are queued and committed together (group commit), and
+ * each keeps its own checks and its own success or failure. An append of several events, and any append that needs
+ * the full checks (a command record, an unknown or mismatched head, a refused insert), runs inside its own
+ * savepoint. A single event on the common path gets none, because a savepoint costs a statement journal and its
+ * failed INSERT leaves nothing behind; should a later write of it fail, the whole batch fails (see tryInsert).
  */
 export class SqliteEventStore implements EventStore {
   readonly path: string;
@@ -199,7 +201,7 @@ export class SqliteEventStore implements EventStore {
   private readonly writes: ReturnType<typeof prepareWrites>;
   private readonly reads: ReturnType<typeof prepareReads>;
   private readonly subscriptions = new Set<PollingSubscription>();
-  private queue: PendingAppend[] = [];
+  private readonly queue = new AppendQueue();
   private flushHandle: NodeJS.Immediate | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
@@ -230,11 +232,7 @@ export class SqliteEventStore implements EventStore {
       // Each connection would get its own empty in-memory database, and nothing would be durable.
       throw new Error('the sqlite event store needs a file path');
     }
-    // setTimeout fires at once for delays beyond 2^31 - 1 ms, which would turn polling into a busy loop.
-    const interval = subscriptionPollIntervalMs;
-    if (!Number.isSafeInteger(interval) || interval <= 0 || interval > MAX_TIMER_DELAY_MS) {
-      throw new Error(`subscriptionPollIntervalMs must be from 1 to ${MAX_TIMER_DELAY_MS}, got ${interval}`);
-    }
+    assertPollInterval(subscriptionPollIntervalMs);
     this.path = path;
     this.pollIntervalMs = subscriptionPollIntervalMs;
     this.writer = openWriter(path);
@@ -259,11 +257,9 @@ export class SqliteEventStore implements EventStore {
 
   async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     if (this.state !== 'open') throw new EventStoreClosedError();
-    const append = prepareAppend(streamId, events, options);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ append, resolve, reject });
-      this.flushHandle ??= setImmediate(() => this.flushScheduled());
-    });
+    const result = this.queue.enqueue(prepareAppend(streamId, events, options));
+    this.flushHandle ??= setImmediate(() => this.flushScheduled());
+    return result;
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
@@ -398,7 +394,7 @@ export class SqliteEventStore implements EventStore {
     this.state = 'closing';
     if (this.flushHandle !== undefined) clearImmediate(this.flushHandle);
     this.flushHandle = undefined;
-    while (this.queue.length > 0) this.flushBatch(this.takeBatch());
+    while (this.queue.length > 0) this.flushBatch(this.queue.takeBatch());
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     this.state = 'closed';
     this.reader.close();
@@ -413,44 +409,28 @@ export class SqliteEventStore implements EventStore {
 
   private flushScheduled(): void {
     this.flushHandle = undefined;
-    this.flushBatch(this.takeBatch());
+    this.flushBatch(this.queue.takeBatch());
     // Appends beyond the batch bound go to the next turn, after the ones queued in the meantime had a chance to join.
     if (this.queue.length > 0) this.flushHandle = setImmediate(() => this.flushScheduled());
   }
 
-  private takeBatch(): PendingAppend[] {
-    let count = 0;
-    let events = 0;
-    while (count < this.queue.length && count < MAX_APPENDS_PER_COMMIT) {
-      const size = this.queue[count]!.append.events.length;
-      if (count > 0 && events + size > MAX_EVENTS_PER_COMMIT) break;
-      events += size;
-      count += 1;
-    }
-    return this.queue.splice(0, count);
-  }
-
   /** Settles every append of the batch, and only once the commit that holds them has returned. */
   private flushBatch(batch: readonly PendingAppend[]): void {
-    let outcomes: Outcome[];
+    let outcomes: AppendOutcome[];
     try {
       outcomes = this.commitBatch(batch);
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      rejectBatch(batch, error);
       return;
     }
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
-    });
+    settleBatch(batch, outcomes);
     if (outcomes.some((outcome) => outcome.ok)) {
       for (const subscription of this.subscriptions) subscription.notify();
     }
   }
 
   /** One transaction for the whole batch; throws, having rolled back, when the transaction itself fails. */
-  private commitBatch(batch: readonly PendingAppend[]): Outcome[] {
+  private commitBatch(batch: readonly PendingAppend[]): AppendOutcome[] {
     const startedMs = this.commitObserver === undefined ? 0 : performance.now();
     this.writes.begin.run();
     try {
@@ -482,7 +462,7 @@ export class SqliteEventStore implements EventStore {
    * and matching the expected revision) inserts straight away: the unique indexes on event id and (stream,
    * revision) still refuse anything the checks skipped, and such a refusal falls back to the full checks.
    */
-  private applyAppend(append: PreparedAppend): Outcome {
+  private applyAppend(append: PreparedAppend): AppendOutcome {
     if (append.options.command === undefined) {
       const head = this.headOf(append.streamId);
       if (revisionMatches(append.options.expectedRevision, head === undefined ? undefined : BigInt(head.revision))) {
@@ -502,7 +482,7 @@ export class SqliteEventStore implements EventStore {
    * write, and a failed statement leaves nothing behind. Should a later write of it fail (the stream head's upsert,
    * which no index can refuse: only I/O could), the event row could not be taken back alone, so the whole batch fails.
    */
-  private tryInsert(append: PreparedAppend, head: HeadRow | undefined): Outcome | undefined {
+  private tryInsert(append: PreparedAppend, head: HeadRow | undefined): AppendOutcome | undefined {
     const single = append.events.length === 1;
     if (!single) this.writes.savepoint.run();
     const insertedBefore = this.eventsInserted;
@@ -524,7 +504,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The full checks, inside a savepoint so that a refused append leaves the batch's other appends alone. */
-  private appendInSavepoint(append: PreparedAppend): Outcome {
+  private appendInSavepoint(append: PreparedAppend): AppendOutcome {
     this.writes.savepoint.run();
     try {
       const result = this.checkedAppend(append);
@@ -585,21 +565,13 @@ export class SqliteEventStore implements EventStore {
    * of an append that succeeded: its result, without writing. Any other overlap is refused.
    */
   private findStoredAppend(streamId: string, events: readonly PreparedEvent[]): AppendResult | undefined {
-    const stored = events.map((event) => this.writes.selectEventById.get(event.eventId));
-    const firstStoredIndex = stored.findIndex((row) => row !== undefined);
-    if (firstStoredIndex === -1) return undefined;
-    const first = stored[0];
-    const isRetry =
-      first !== undefined &&
-      stored.every((row, index) => row !== undefined && row.stream_id === streamId && row.revision === first.revision + index);
-    if (!isRetry) throw new DuplicateEventIdError(events[firstStoredIndex]!.eventId);
-    const last = stored[stored.length - 1]!;
-    return {
-      streamId,
-      nextRevision: toBigInt(last.revision, 'revision'),
-      position: toBigInt(last.position, 'position'),
-      eventIds: events.map((event) => event.eventId),
-    };
+    const found = storedAppend(streamId, events.map((event) => event.eventId), (eventId) => {
+      const row = this.writes.selectEventById.get(eventId);
+      if (row === undefined) return undefined;
+      return { streamId: row.stream_id, revision: toBigInt(row.revision, 'revision'), position: toBigInt(row.position, 'position') };
+    });
+    if (found instanceof Error) throw found;
+    return found;
   }
 
   /** Writes the events after `head`, chaining their hashes, and remembers the stream's new head. */
@@ -680,19 +652,6 @@ export class SqliteEventStore implements EventStore {
 function isConstraintViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
-}
-
-function revisionMatches(expected: ExpectedRevision, current: bigint | undefined): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return current === undefined;
-    case 'stream_exists':
-      return current !== undefined;
-    default:
-      return current === expected;
-  }
 }
 
 interface EventDetails {
