@@ -188,10 +188,11 @@ function prepareReads(db: Database.Database) {
  *
  * better-sqlite3 is synchronous, so a commit blocks the event loop for its fsync. To pay that once for many
  * appends, appends made in the same turn of the event loop are queued and committed together (group commit), and
- * each keeps its own checks and its own success or failure. An append of several events, and any append that needs
- * the full checks (a command record, an unknown or mismatched head, a refused insert), runs inside its own
- * savepoint. A single event on the common path gets none, because a savepoint costs a statement journal and its
- * failed INSERT leaves nothing behind; should a later write of it fail, the whole batch fails (see tryInsert).
+ * each keeps its own checks and its own success or failure. An append of several events runs inside its own
+ * savepoint, and so does any append that needs the full checks (one with a command record, one whose expected
+ * revision does not match the stream's head, one whose insert a unique index refused). A single event on the common
+ * path gets none: a savepoint costs a statement journal, and its failed INSERT leaves nothing behind; should a later
+ * write of it fail, the whole batch fails (see tryInsert).
  */
 export class SqliteEventStore implements EventStore {
   readonly path: string;
