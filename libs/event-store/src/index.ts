@@ -3,6 +3,7 @@ export * from './errors';
 export * from './hash-chain';
 export * from './canonical-json';
 export * from './event-ids';
+export * from './events-to-append';
 export * from './append-validation';
 export * from './event-store-location';
 export {

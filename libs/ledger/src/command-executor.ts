@@ -2,12 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { toIso, type DomainEvent } from '@app/domain';
 import {
   CommandAlreadyRecordedError,
-  eventIdFor,
+  eventsToAppend,
   WrongExpectedRevisionError,
   type AppendResult,
   type CommandRecord,
   type EventStore,
-  type EventToAppend,
 } from '@app/event-store';
 import type { DateTime } from 'luxon';
 import type { AggregateRepository, Loaded } from './aggregate-repository';
@@ -103,20 +102,8 @@ export class CommandExecutor {
     now: DateTime,
   ): Promise<CommandResult> {
     const { metadata, streamId, repository } = spec;
-    const recordedAt = toIso(now);
-    const toAppend: EventToAppend[] = events.map((event, index) => ({
-      eventId: eventIdFor(metadata.commandId, index),
-      type: event.type,
-      data: event.data,
-      metadata: {
-        commandId: metadata.commandId,
-        correlationId: metadata.correlationId,
-        causationId: metadata.causationId,
-        actor: metadata.actor,
-        recordedAt,
-        schemaVersion: event.schemaVersion,
-      },
-    }));
+    const { commandId, correlationId, causationId, actor } = metadata;
+    const toAppend = eventsToAppend(events, { commandId, correlationId, causationId, actor, recordedAt: toIso(now) });
     const result: AppendResult = await this.store.append(streamId, toAppend, {
       expectedRevision: loaded.revision ?? 'no_stream',
       command: metadata.idempotency,

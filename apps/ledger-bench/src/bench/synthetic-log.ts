@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { accountStream, event, priceStream, type DomainEvent } from '@app/domain';
-import type { EventStore, EventToAppend } from '@app/event-store';
+import { eventsToAppend, type EventStore, type EventToAppend } from '@app/event-store';
 
 /**
  * A large valid log written straight to the store (not through the handlers), for the replay figures: accounts
@@ -56,19 +56,10 @@ function* syntheticEvents(totalEvents: number, accounts: number): Generator<Plac
 }
 
 function toAppend(item: Placed, index: number): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type: item.event.type,
-    data: item.event.data,
-    metadata: {
-      commandId: `cmd-${index}`,
-      correlationId: `cmd-${index}`,
-      causationId: `cmd-${index}`,
-      actor: { id: 'bench', role: 'service' },
-      recordedAt: new Date(START_MS + index * 1000).toISOString(),
-      schemaVersion: item.event.schemaVersion,
-    },
-  };
+  const commandId = `cmd-${index}`;
+  const recordedAt = new Date(START_MS + index * 1000).toISOString();
+  const origin = { commandId, correlationId: commandId, causationId: commandId, actor: { id: 'bench', role: 'service' }, recordedAt };
+  return eventsToAppend([item.event], origin, () => randomUUID())[0]!;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { BACKWARDS, END } from './esdb-client';
 import { connectEsdb, parseEsdbConnectionString } from './esdb-connection';
-import type { EventToAppend, RecordedEvent } from '../event-store.port';
+import type { RecordedEvent } from '../event-store.port';
 import { describeEventStoreConformance } from '../testing/conformance';
+import { anEvent } from '../testing/test-events';
 import { openEsdbEventStore, type EsdbEventStore, type EsdbEventStoreOptions } from './esdb-event-store';
 
 /**
@@ -49,22 +50,6 @@ async function isolatedStores(url: string, overrides: Partial<EsdbEventStoreOpti
     return store;
   };
   return { open, cleanup: async () => void (await Promise.all(opened.map((store) => store.close()))) };
-}
-
-function anEvent(type = 'Tested'): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    data: { value: randomUUID() },
-    metadata: {
-      commandId: randomUUID(),
-      correlationId: 'correlation-1',
-      causationId: 'causation-1',
-      actor: { id: 'user-1', role: 'service' },
-      recordedAt: '2024-03-01T12:00:00.000Z',
-      schemaVersion: 1,
-    },
-  };
 }
 
 if (connectionString === undefined || connectionString === '') {

@@ -7,27 +7,12 @@ import { commandStreamId, streamLayout } from './esdb-mapping';
 import { EsdbEventStore, openEsdbEventStore, type EsdbEventStoreSettings } from './esdb-event-store';
 import { EsdbClockSkewError, EsdbStreamDeletedError } from './esdb-errors';
 import { InMemoryEsdbServer, notLeaderError } from './testing/in-memory-esdb-client';
+import { anEvent } from '../testing/test-events';
 
 /**
  * The adapter's own behaviour, on an in-memory double of the server (testing/in-memory-esdb-client.ts). The port's
  * behaviour is the conformance suite's, run against a real server by esdb-event-store.int-spec.ts.
  */
-
-function anEvent(type = 'Tested', data: unknown = { value: randomUUID() }): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    data,
-    metadata: {
-      commandId: randomUUID(),
-      correlationId: 'correlation-1',
-      causationId: 'causation-1',
-      actor: { id: 'user-1', role: 'service' },
-      recordedAt: '2024-03-01T12:00:00.000Z',
-      schemaVersion: 1,
-    },
-  };
-}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];

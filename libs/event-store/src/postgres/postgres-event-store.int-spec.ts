@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Client, escapeIdentifier } from 'pg';
 import { WrongExpectedRevisionError } from '../errors';
 import type { AppendResult, EventStore, EventToAppend, RecordedEvent } from '../event-store.port';
 import { describeEventStoreConformance } from '../testing/conformance';
 import { describeWithPostgres, PostgresTestDatabase } from '../testing/postgres-test-database';
+import { anEvent } from '../testing/test-events';
 import {
   openPostgresEventStore,
   type PostgresEventStore,
@@ -25,22 +25,6 @@ class TestDatabase extends PostgresTestDatabase<PostgresEventStore> {
   async open(schema: string, options: Omit<PostgresEventStoreOptions, 'connectionString' | 'schema'> = {}): Promise<PostgresEventStore> {
     return this.track(await openPostgresEventStore({ poolSize: 3, ...options, connectionString: this.url, schema }));
   }
-}
-
-function anEvent(type = 'Tested'): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    data: { value: randomUUID() },
-    metadata: {
-      commandId: randomUUID(),
-      correlationId: 'correlation-1',
-      causationId: 'causation-1',
-      actor: { id: 'user-1', role: 'service' },
-      recordedAt: '2024-03-01T12:00:00.000Z',
-      schemaVersion: 1,
-    },
-  };
 }
 
 function someEvents(count: number): EventToAppend[] {

@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandAlreadyRecordedError, DuplicateEventIdError, WrongExpectedRevisionError } from '../errors';
-import type { AppendResult, EventToAppend } from '../event-store.port';
+import type { AppendResult } from '../event-store.port';
 import { verifyEventStore } from '../audit/verify';
 import { describeEventStoreConformance } from '../testing/conformance';
+import { anEvent } from '../testing/test-events';
 import {
   MAX_APPENDS_PER_COMMIT,
   openSqliteEventStore,
@@ -33,22 +33,6 @@ function storeFiles() {
     async cleanup(): Promise<void> {
       await Promise.all(opened.map((store) => store.close()));
       rmSync(folder, { recursive: true, force: true });
-    },
-  };
-}
-
-function anEvent(type = 'Tested'): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    data: { value: randomUUID() },
-    metadata: {
-      commandId: randomUUID(),
-      correlationId: 'correlation-1',
-      causationId: 'causation-1',
-      actor: { id: 'user-1', role: 'service' },
-      recordedAt: '2024-03-01T12:00:00.000Z',
-      schemaVersion: 1,
     },
   };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { MAX_APPEND_BYTES, MAX_EVENT_BYTES, MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_CHARS } from '../append-validation';
 import {
   CommandAlreadyRecordedError,
@@ -11,11 +10,11 @@ import type {
   EventStore,
   EventToAppend,
   ExpectedRevision,
-  MetadataToAppend,
   RecordedEvent,
   Subscription,
 } from '../event-store.port';
 import { eventHash, GENESIS_HASH, metadataWithoutChain } from '../hash-chain';
+import { anEvent } from './test-events';
 
 export interface ConformanceContext {
   readonly store: EventStore;
@@ -37,21 +36,6 @@ export interface ConformanceCapabilities {
 }
 
 // ---- helpers --------------------------------------------------------------------------------------------------
-
-function metadata(): MetadataToAppend {
-  return {
-    commandId: randomUUID(),
-    correlationId: 'correlation-1',
-    causationId: 'causation-1',
-    actor: { id: 'user-1', role: 'service' },
-    recordedAt: '2024-03-01T12:00:00.000Z',
-    schemaVersion: 1,
-  };
-}
-
-function anEvent(type = 'Tested', data: unknown = { value: randomUUID() }): EventToAppend {
-  return { eventId: randomUUID(), type, data, metadata: metadata() };
-}
 
 function someEvents(count: number, type = 'Tested'): EventToAppend[] {
   return Array.from({ length: count }, (_, index) => anEvent(type, { index }));

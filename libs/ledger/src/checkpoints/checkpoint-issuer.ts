@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { eventIdFor, WrongExpectedRevisionError, type EventStore } from '@app/event-store';
+import { eventsToAppend, WrongExpectedRevisionError, type EventStore } from '@app/event-store';
 import { StoredMerkleTree, type ReadStore } from '@app/projections';
 import type { Clock } from '../clock';
 import type { CheckpointConfig } from '../config';
@@ -64,14 +64,13 @@ export class CheckpointIssuer {
     try {
       await this.store.append(
         CHECKPOINTS_STREAM,
-        [
-          {
-            eventId: eventIdFor(commandId, 0),
-            type: CHECKPOINT_ISSUED,
-            data: checkpoint,
-            metadata: { commandId, correlationId: commandId, causationId: commandId, actor: { id: 'checkpoint-issuer', role: 'system' }, recordedAt: issuedAt, schemaVersion: 1 },
-          },
-        ],
+        eventsToAppend([{ type: CHECKPOINT_ISSUED, data: checkpoint, schemaVersion: 1 }], {
+          commandId,
+          correlationId: commandId,
+          causationId: commandId,
+          actor: { id: 'checkpoint-issuer', role: 'system' },
+          recordedAt: issuedAt,
+        }),
         { expectedRevision: last === undefined ? 'no_stream' : last.revision },
       );
     } catch (error) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { toIso, type DomainEvent } from '@app/domain';
-import { GENESIS_HASH, type EventStore, type EventToAppend, type RecordedEvent } from '@app/event-store';
+import { eventsToAppend, GENESIS_HASH, type EventStore, type EventToAppend, type RecordedEvent } from '@app/event-store';
 import { DateTime } from 'luxon';
 import type { Projection, ReadModelRow } from '../projection';
 import { normalizeIndex } from '../read-store.port';
@@ -65,19 +65,10 @@ export function docsUnder(rows: readonly ReadModelRow[], prefix: string): unknow
 }
 
 export function toAppend(item: Placed, index: number): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type: item.event.type,
-    data: item.event.data,
-    metadata: {
-      commandId: `cmd-${index}`,
-      correlationId: `cmd-${index}`,
-      causationId: `cmd-${index}`,
-      actor: { id: 'test', role: 'service' },
-      recordedAt: item.recordedAt ?? toIso(START.plus({ seconds: index })),
-      schemaVersion: item.event.schemaVersion,
-    },
-  };
+  const commandId = `cmd-${index}`;
+  const recordedAt = item.recordedAt ?? toIso(START.plus({ seconds: index }));
+  const origin = { commandId, correlationId: commandId, causationId: commandId, actor: { id: 'test', role: 'service' }, recordedAt };
+  return eventsToAppend([item.event], origin, () => randomUUID())[0]!;
 }
 
 /**

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventToAppend } from '../../event-store.port';
+import { eventsToAppend } from '../../events-to-append';
 import { openSqliteEventStore, type SqliteEventStore } from '../../sqlite/sqlite-event-store';
 
 /**
@@ -38,19 +39,14 @@ export async function auditFixture(prefix = 'audit-'): Promise<AuditFixture> {
 }
 
 export function anEvent(type: string, data: unknown): EventToAppend {
-  return {
-    eventId: randomUUID(),
-    type,
-    data,
-    metadata: {
-      commandId: randomUUID(),
-      correlationId: 'correlation-1',
-      causationId: 'causation-1',
-      actor: { id: 'ops-7', role: 'service' },
-      recordedAt: '2022-01-17T05:31:12.000Z',
-      schemaVersion: 1,
-    },
+  const origin = {
+    commandId: randomUUID(),
+    correlationId: 'correlation-1',
+    causationId: 'causation-1',
+    actor: { id: 'ops-7', role: 'service' },
+    recordedAt: '2022-01-17T05:31:12.000Z',
   };
+  return eventsToAppend([{ type, data, schemaVersion: 1 }], origin, () => randomUUID())[0]!;
 }
 
 /**
