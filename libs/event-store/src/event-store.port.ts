@@ -88,17 +88,6 @@ export interface EventFilter {
   readonly streamPrefixes?: readonly string[];
 }
 
-/**
- * On an event read with `metadataOnAccess`, an adapter may also offer its data as the JSON text it stored: a reader
- * that only hands the data on (to a worker thread) then sends the text, and `data` is parsed only when read.
- */
-export const STORED_DATA_JSON: unique symbol = Symbol('storedDataJson');
-
-/** The stored JSON text of an event's data, when its adapter offers it (STORED_DATA_JSON). */
-export function storedDataJson(event: RecordedEvent): string | undefined {
-  return (event as RecordedEvent & { readonly [STORED_DATA_JSON]?: string })[STORED_DATA_JSON];
-}
-
 export interface ReadAllOptions {
   /** Inclusive. Defaults to the start of the log. */
   readonly fromPosition?: bigint;

@@ -9,6 +9,8 @@ export * from './event-store-location';
 export {
   openSqliteEventStore,
   SqliteEventStore,
+  STORED_DATA_JSON,
+  storedDataJson,
   type SqliteConnectionSettings,
   type SqliteEventStoreOptions,
 } from './sqlite/sqlite-event-store';

@@ -24,7 +24,6 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store.port';
-import { STORED_DATA_JSON } from '../event-store.port';
 import { reportCommit } from '../commit-report';
 import {
   type AppendOutcome,
@@ -658,6 +657,18 @@ function isConstraintViolation(error: unknown): boolean {
 interface EventDetails {
   readonly eventId: string;
   readonly metadata: EventMetadata;
+}
+
+/**
+ * On an event read with `metadataOnAccess`, this adapter also offers its data as the JSON text it stored: a reader
+ * that only hands the data on (to a worker thread) then sends the text, and `data` is parsed only when read. It is
+ * this adapter's performance knob, not the port's: events of other adapters have no such field.
+ */
+export const STORED_DATA_JSON: unique symbol = Symbol('storedDataJson');
+
+/** The stored JSON text of an event's data, when its adapter offers it (STORED_DATA_JSON); otherwise undefined. */
+export function storedDataJson(event: RecordedEvent): string | undefined {
+  return (event as RecordedEvent & { readonly [STORED_DATA_JSON]?: string })[STORED_DATA_JSON];
 }
 
 /**
