@@ -18,13 +18,17 @@ import { decidePrice, evolvePrice, initialPriceState, type PriceCommand, type Pr
 import type { PriceEvent } from './prices/price.events';
 import { decideRisk, evolveRisk, initialRiskState, type RiskCommand, type RiskDecisionContext, type RiskEvent, type RiskState } from './risk/risk.decider';
 import type { DateTime } from 'luxon';
+import { memberSet } from './shared/assert';
 
-/** One aggregate's pure decision logic (DESIGN §3): fold events into state, decide commands against it. */
+/**
+ * One aggregate's pure decision logic: fold events into state, decide commands against it. Pure and synchronous,
+ * so that a replay decides exactly as the ledger decided at the time.
+ */
 export interface Decider<Command, Event, State, Context> {
   readonly initialState: () => State;
   readonly evolve: (state: State, event: Event) => State;
   readonly decide: (command: Command, state: State, context: Context) => Event[];
-  /** The event types this decider folds; anything else in its stream is a fault. */
+  /** The event types this decider folds (every member of its event union); anything else in its stream is a fault. */
   readonly eventTypes: ReadonlySet<string>;
 }
 
@@ -32,43 +36,45 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState,
   initialState: initialAccountState,
   evolve: evolveAccount,
   decide: decideAccount,
-  eventTypes: new Set<AccountEvent['type']>([
-    'AccountOpened', 'FundsDeposited', 'TwoFactorEnrolled', 'TwoFactorTokenRevoked', 'AntiPhishingCodeSet',
-    'MfaEnabled', 'MfaDisabled', 'AddressWhitelisted', 'AddressRemoved', 'WithdrawalRequested', 'WithdrawalApproved',
-    'WithdrawalSettled', 'WithdrawalRejected', 'WithdrawalCancelled', 'UnauthorizedWithdrawalDetected', 'Reimbursed',
-    'ProtectionProgrammeEnrolled', 'ProtectionClaimFiled', 'ProtectionClaimApproved', 'ProtectionClaimDenied',
-  ]),
+  eventTypes: memberSet<AccountEvent['type']>({
+    AccountOpened: true, FundsDeposited: true, TwoFactorEnrolled: true, TwoFactorTokenRevoked: true, AntiPhishingCodeSet: true,
+    MfaEnabled: true, MfaDisabled: true, AddressWhitelisted: true, AddressRemoved: true, WithdrawalRequested: true,
+    WithdrawalApproved: true, WithdrawalSettled: true, WithdrawalRejected: true, WithdrawalCancelled: true,
+    UnauthorizedWithdrawalDetected: true, Reimbursed: true, ProtectionProgrammeEnrolled: true, ProtectionClaimFiled: true,
+    ProtectionClaimApproved: true, ProtectionClaimDenied: true,
+  }),
 };
 
 export const platformDecider: Decider<PlatformCommand, PlatformEvent, PlatformState, PlatformDecisionContext> = {
   initialState: initialPlatformState,
   evolve: evolvePlatform,
   decide: decidePlatform,
-  eventTypes: new Set<PlatformEvent['type']>([
-    'WithdrawalsHalted', 'WithdrawalsResumed', 'AllTwoFactorTokensRevoked', 'AllTwoFactorTokensRevocationCompleted',
-    'WithdrawalPolicyChanged', 'SecondFactorPolicyChanged', 'RiskHaltSkipped', 'AutoHaltPolicyChanged',
-  ]),
+  eventTypes: memberSet<PlatformEvent['type']>({
+    WithdrawalsHalted: true, WithdrawalsResumed: true, AllTwoFactorTokensRevoked: true, AllTwoFactorTokensRevocationCompleted: true,
+    WithdrawalPolicyChanged: true, SecondFactorPolicyChanged: true, RiskHaltSkipped: true, AutoHaltPolicyChanged: true,
+  }),
 };
 
 export const riskDecider: Decider<RiskCommand, RiskEvent, RiskState, RiskDecisionContext> = {
   initialState: initialRiskState,
   evolve: evolveRisk,
   decide: decideRisk,
-  eventTypes: new Set<RiskEvent['type']>([
-    'RiskAlertRaised', 'RiskAlertAcknowledged', 'RiskAlertDismissed', 'RiskAlertConfirmed', 'RiskAlertConfirmationCompleted', 'RiskRulesChanged',
-  ]),
+  eventTypes: memberSet<RiskEvent['type']>({
+    RiskAlertRaised: true, RiskAlertAcknowledged: true, RiskAlertDismissed: true, RiskAlertConfirmed: true,
+    RiskAlertConfirmationCompleted: true, RiskRulesChanged: true,
+  }),
 };
 
 export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentState, { now: DateTime }> = {
   initialState: initialIncidentState,
   evolve: evolveIncident,
   decide: decideIncident,
-  eventTypes: new Set<IncidentEvent['type']>(['IncidentOpened', 'IncidentClosed']),
+  eventTypes: memberSet<IncidentEvent['type']>({ IncidentOpened: true, IncidentClosed: true }),
 };
 
 export const priceDecider: Decider<PriceCommand, PriceEvent, PriceState, { now: DateTime }> = {
   initialState: initialPriceState,
   evolve: evolvePrice,
   decide: decidePrice,
-  eventTypes: new Set<PriceEvent['type']>(['AssetPriceRecorded']),
+  eventTypes: memberSet<PriceEvent['type']>({ AssetPriceRecorded: true }),
 };

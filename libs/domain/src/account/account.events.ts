@@ -1,14 +1,15 @@
 import type { Amount } from '../money/amount';
 import type { AssetCode } from '../money/assets';
+import { membersOf } from '../shared/assert';
 import type { Event } from '../shared/event';
 import type { SecondFactorRecord } from './second-factor';
 
 export type TwoFactorMethod = 'totp' | 'sms' | 'webauthn';
-export const TWO_FACTOR_METHODS: readonly TwoFactorMethod[] = ['totp', 'sms', 'webauthn'];
+export const TWO_FACTOR_METHODS = membersOf<TwoFactorMethod>({ totp: true, sms: true, webauthn: true });
 
 /** Transaction types that multi-factor authentication can cover (protection programme, rule 8). */
 export type TransactionType = 'withdrawal' | 'whitelist' | 'transfer' | 'trade';
-export const TRANSACTION_TYPES: readonly TransactionType[] = ['withdrawal', 'whitelist', 'transfer', 'trade'];
+export const TRANSACTION_TYPES = membersOf<TransactionType>({ withdrawal: true, whitelist: true, transfer: true, trade: true });
 
 /** A settled unauthorized withdrawal is a loss; a pending one is stopped (prevented). */
 export type UnauthorizedOutcome = 'prevented' | 'loss';

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { membersOf } from '../shared/assert';
 import type { ProtectionDenialReason } from './account.events';
 import type { AccountState, Withdrawal } from './account.state';
 
@@ -19,16 +20,16 @@ export const ANTI_PHISHING_CODE_MIN_AGE_DAYS = 21;
 export const PROTECTION_PAYOUT_CAP_USD_CENTS = 25_000_000n;
 
 /** The order in which a denial lists its reasons: the order of the conditions in the programme's terms. */
-export const PROTECTION_DENIAL_REASONS: readonly ProtectionDenialReason[] = [
-  'TRANSACTION_BEFORE_PROGRAMME',
-  'MFA_NOT_ON_ALL_TRANSACTIONS',
-  'ANTI_PHISHING_CODE_TOO_RECENT',
-  'NO_POLICE_REPORT',
-  'NO_POLICE_REPORT_COPY',
-  'QUESTIONNAIRE_INCOMPLETE',
-  'DEVICE_JAILBROKEN',
-  'LOSS_ALREADY_COMPENSATED',
-];
+export const PROTECTION_DENIAL_REASONS = membersOf<ProtectionDenialReason>({
+  TRANSACTION_BEFORE_PROGRAMME: true,
+  MFA_NOT_ON_ALL_TRANSACTIONS: true,
+  ANTI_PHISHING_CODE_TOO_RECENT: true,
+  NO_POLICE_REPORT: true,
+  NO_POLICE_REPORT_COPY: true,
+  QUESTIONNAIRE_INCOMPLETE: true,
+  DEVICE_JAILBROKEN: true,
+  LOSS_ALREADY_COMPENSATED: true,
+});
 
 /** What the customer declared when filing a claim. */
 export interface ProtectionClaimDeclaration {

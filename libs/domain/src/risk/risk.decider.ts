@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { IncidentView } from '../incident/incident.decider';
-import { assertNever, invariant } from '../shared/assert';
+import { assertNever, invariant, membersOf } from '../shared/assert';
 import { domainError } from '../shared/errors';
 import { event, type Command, type Event } from '../shared/event';
 import { toIso } from '../shared/time';
@@ -60,7 +60,7 @@ export type RiskCommand = RaiseRiskAlert | AcknowledgeRiskAlert | DismissRiskAle
 // ---- state --------------------------------------------------------------------------------------------------------
 
 export type RiskAlertStatus = 'raised' | 'acknowledged' | 'dismissed' | 'confirmed';
-export const RISK_ALERT_STATUSES: readonly RiskAlertStatus[] = ['raised', 'acknowledged', 'dismissed', 'confirmed'];
+export const RISK_ALERT_STATUSES = membersOf<RiskAlertStatus>({ raised: true, acknowledged: true, dismissed: true, confirmed: true });
 
 export interface RiskAlertState {
   readonly alertId: string;

@@ -1,4 +1,5 @@
 import { List, Map as ImmutableMap } from 'immutable';
+import { membersOf } from '../shared/assert';
 import { ACCOUNT_STREAM_PREFIX } from '../streams';
 
 /**
@@ -8,10 +9,17 @@ import { ACCOUNT_STREAM_PREFIX } from '../streams';
  * replay from position zero, a rebuild or a monitor killed mid-batch detects exactly the same alerts.
  */
 export type RiskRuleName = 'fresh-address-withdrawal' | 'shared-destination' | 'withdrawal-burst' | 'weak-second-factor' | 'fresh-address-wave';
-export const RISK_RULES: readonly RiskRuleName[] = ['fresh-address-withdrawal', 'shared-destination', 'withdrawal-burst', 'weak-second-factor', 'fresh-address-wave'];
+export const RISK_RULES = membersOf<RiskRuleName>({
+  'fresh-address-withdrawal': true,
+  'shared-destination': true,
+  'withdrawal-burst': true,
+  'weak-second-factor': true,
+  'fresh-address-wave': true,
+});
 
 export type RiskSeverity = 'low' | 'medium' | 'high' | 'critical';
-export const RISK_SEVERITIES: readonly RiskSeverity[] = ['low', 'medium', 'high', 'critical'];
+/** From the least to the most severe: severityAtLeast compares places in this order. */
+export const RISK_SEVERITIES = membersOf<RiskSeverity>({ low: true, medium: true, high: true, critical: true });
 
 export function severityAtLeast(severity: RiskSeverity, minimum: RiskSeverity): boolean {
   return RISK_SEVERITIES.indexOf(severity) >= RISK_SEVERITIES.indexOf(minimum);

@@ -17,3 +17,17 @@ export class InvariantViolation extends Error {
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new InvariantViolation(message);
 }
+
+/**
+ * Every member of a string union, named once as the keys of a record: a member added to the union and left out
+ * here fails to compile (as does a name that is no member), where a plain list or set would silently miss it.
+ * The members come back in the order the record names them.
+ */
+export function membersOf<Member extends string>(members: Readonly<Record<Member, true>>): readonly Member[] {
+  return Object.keys(members) as Member[];
+}
+
+/** membersOf as a set, for membership tests. */
+export function memberSet<Member extends string>(members: Readonly<Record<Member, true>>): ReadonlySet<Member> {
+  return new Set(membersOf(members));
+}

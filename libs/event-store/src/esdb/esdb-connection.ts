@@ -26,13 +26,15 @@ export interface EsdbConnection {
 }
 
 type TimingOption = 'keepAliveInterval' | 'keepAliveTimeout' | 'discoveryInterval' | 'gossipTimeout' | 'maxDiscoverAttempts';
-const TIMING_OPTIONS: readonly TimingOption[] = [
-  'keepAliveInterval',
-  'keepAliveTimeout',
-  'discoveryInterval',
-  'gossipTimeout',
-  'maxDiscoverAttempts',
-];
+/** Named once as a record's keys, so that an option added to TimingOption and left out here fails to compile. */
+const TIMING_OPTION_NAMES: Readonly<Record<TimingOption, true>> = {
+  keepAliveInterval: true,
+  keepAliveTimeout: true,
+  discoveryInterval: true,
+  gossipTimeout: true,
+  maxDiscoverAttempts: true,
+};
+const TIMING_OPTIONS = Object.keys(TIMING_OPTION_NAMES) as TimingOption[];
 const FILE_OPTIONS = ['tlsCAFile', 'userCertFile', 'userKeyFile'] as const;
 
 /**
