@@ -3,7 +3,7 @@ import { openEsdbEventStore } from './esdb/esdb-event-store';
 import { openPostgresEventStore } from './postgres/postgres-event-store';
 import { openSqliteEventStore } from './sqlite/sqlite-event-store';
 
-/** Where the ledger's events live, parsed from LEDGER_EVENT_STORE (DESIGN §4). */
+/** Where the ledger's events live, parsed from LEDGER_EVENT_STORE, so that one setting chooses the adapter. */
 export type EventStoreLocation =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'postgres'; readonly url: string }

@@ -1,5 +1,6 @@
 /**
- * The event store port (DESIGN §4). Every adapter (sqlite, postgres, esdb) implements it and passes the one
+ * The event store port: the ledger depends on this interface alone, so that the store holding its events is a
+ * matter of configuration (LEDGER_EVENT_STORE), not of code. Every adapter (sqlite, postgres, esdb) implements it and passes the one
  * conformance suite in `testing/conformance.ts`.
  *
  * Revisions and positions are bigint: a stream's first event has revision 0n; the global position grows with
@@ -10,7 +11,10 @@ export const EVENT_STORE = Symbol('EVENT_STORE');
 
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
 
-/** Metadata the ledger writes on every event (DESIGN §5), plus the hash-chain fields the store adds (§6). */
+/**
+ * Metadata the ledger writes on every event, so that each fact says who caused it, through which command and when;
+ * plus the hash-chain fields the store adds, so that an edit of the stored log is evident (see hash-chain.ts).
+ */
 export interface EventMetadata {
   readonly commandId: string;
   readonly correlationId: string;

@@ -36,7 +36,8 @@ export function parseAmount(asset: AssetCode, text: unknown): AmountParseResult 
     return { ok: false, reason: `must have at most ${AMOUNT_MAX_INTEGER_DIGITS} digits before the point` };
   }
   const scale = assetScale(asset);
-  // DESIGN §3: an input with more decimals than the scale is refused, even when the extra decimals are zeros.
+  // An input with more decimals than the scale is refused, even when the extra decimals are zeros: money is exact,
+  // so an amount the asset cannot hold is an error of the sender, never something to round or to trim silently.
   if (fraction.length > scale) {
     return { ok: false, reason: `${asset} has ${scale} decimals; the amount has ${fraction.length}` };
   }

@@ -1,4 +1,7 @@
-/** Client-chosen identifiers (DESIGN §7): letters, digits, '_' and '-', 1 to 64 characters. */
+/**
+ * Client-chosen identifiers, as the HTTP contract accepts them: letters, digits, '_' and '-', 1 to 64 characters,
+ * so that an id can stand in a stream name and a URL path without escaping.
+ */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const ID_MAX_LENGTH = 64;
 

@@ -47,8 +47,9 @@ export class FailureList {
 }
 
 /**
- * Verifies the hash chain of every stream (DESIGN §6) by walking the global log once, in position order, up to the
- * head as it was at the start. Memory holds one tip (last revision and hash) per stream, never the log.
+ * Verifies the hash chain of every stream (each event's hash covers its stream, revision, type, data, metadata and
+ * the previous event's hash, so that an edited, inserted or reordered event shows) by walking the global log once,
+ * in position order, up to the head as it was at the start. Memory holds one tip (last revision and hash) per stream, never the log.
  *
  * Each event must follow its stream's previous event (revision + 1, 0 first), link to its hash (prevHash;
  * GENESIS_HASH first) and hash to its stored hash. After the walk, each stream's revision as the store records it

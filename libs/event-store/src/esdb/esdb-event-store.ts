@@ -178,7 +178,7 @@ export async function openEsdbEventStore(options: EsdbEventStoreOptions): Promis
 }
 
 /**
- * The EventStore port on an EventStoreDB cluster (DESIGN §4).
+ * The EventStore port on an EventStoreDB cluster: the adapter through which the ledger scales past one machine.
  *
  * Streams map one to one onto EventStoreDB streams (behind an optional namespace); the global log is $all without
  * system streams, system events and command records. Every append is sent with an exact expected revision (see

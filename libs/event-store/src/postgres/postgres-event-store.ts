@@ -59,7 +59,7 @@ import {
 } from './postgres-statements';
 
 /*
- * THE GLOBAL ORDER (DESIGN §4)
+ * THE GLOBAL ORDER: no reader may see a position before every smaller one is visible
  *
  * A reader checkpoints the last position it saw and reads "after" it. With positions from a plain sequence, a
  * transaction can take position 10, a second one take 11 and commit first, and a reader that sees 11 moves its

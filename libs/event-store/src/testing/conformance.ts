@@ -78,7 +78,8 @@ function isStrictlyIncreasing(values: readonly bigint[]): boolean {
 // ---- the suite ------------------------------------------------------------------------------------------------
 
 /**
- * The behaviour every EventStore adapter must have (DESIGN §4). Each test gets a fresh, empty store from
+ * The behaviour every EventStore adapter must have, so that the ledger behaves the same whichever store holds its
+ * events. Each test gets a fresh, empty store from
  * `factory`. Tests assert outcomes only, never timings, so a slow adapter passes as long as it is correct.
  */
 export function describeEventStoreConformance(
