@@ -1,4 +1,5 @@
-import type { RecordedEvent, Subscription } from './event-store.port';
+import { assertBound, assertReadOptions } from './append-validation';
+import type { EventFilter, ReadAllOptions, RecordedEvent, SubscribeOptions, Subscription } from './event-store.port';
 
 /** Rows fetched by one read query; a read never holds more than a page of the log in memory. */
 export const READ_PAGE_SIZE = 1_000;
@@ -103,26 +104,35 @@ export class PollingSubscription implements Subscription {
   }
 }
 
-/** Reads the next page of matching committed events after a position, at most `limit` of them. */
-export type LogPageReader = (afterPosition: bigint, limit: number) => LogPage | Promise<LogPage>;
+/**
+ * Reads the next page of committed events after a position that match the filter, at most `limit` of them; with
+ * `metadataOnAccess`, an adapter may leave event ids and metadata to be read on access (ReadAllOptions).
+ */
+export type LogPageReader = (
+  afterPosition: bigint,
+  filter: EventFilter | undefined,
+  limit: number,
+  metadataOnAccess: boolean,
+) => LogPage | Promise<LogPage>;
 
 /**
  * readAll for an adapter that reads its log a page at a time (SQLite, PostgreSQL): from `fromPosition`
- * (inclusive) until the head or `maxCount` events, pages of at most `pageSize`. `check` runs first, when the
- * iteration starts, so that bad options reject the iteration as they do in an async generator of the adapter's own.
+ * (inclusive) until the head or `maxCount` events, pages of at most READ_PAGE_SIZE. The store's state and the
+ * options are checked first, when the iteration starts, as they are in an async generator of the adapter's own.
  */
 export async function* readLogPages(
-  check: () => void,
+  assertReadable: () => void,
   readPage: LogPageReader,
-  fromPosition: bigint | undefined,
-  maxCount: number | undefined,
-  pageSize: number,
+  options: ReadAllOptions,
 ): AsyncGenerator<RecordedEvent> {
-  check();
-  let after = (fromPosition ?? 0n) - 1n;
-  let remaining = maxCount ?? Number.POSITIVE_INFINITY;
+  assertReadable();
+  assertBound('fromPosition', options.fromPosition);
+  assertReadOptions(options.maxCount, options.filter);
+  const { filter, metadataOnAccess = false } = options;
+  let after = (options.fromPosition ?? 0n) - 1n;
+  let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
   while (remaining > 0) {
-    const page = await readPage(after, Math.min(pageSize, remaining));
+    const page = await readPage(after, filter, Math.min(READ_PAGE_SIZE, remaining), metadataOnAccess);
     // for-of rather than yield*: about half the cost per event in an async generator.
     for (const event of page.events) yield event;
     if (page.reachedHead) return;
@@ -132,20 +142,25 @@ export async function* readLogPages(
 }
 
 /**
- * subscribe for such an adapter: a PollingSubscription over its pages, kept in `open` (so that a commit can
- * notify it and close can end it) until it closes.
+ * subscribe for such an adapter: the store's state and the options checked, then a PollingSubscription over its
+ * pages (of READ_PAGE_SIZE, with metadata), kept in `open` (so that a commit can notify it and close can end it)
+ * until it closes.
  */
 export function subscribeToLogPages(
+  assertReadable: () => void,
   readPage: LogPageReader,
-  afterPosition: bigint | undefined,
-  pageSize: number,
+  options: SubscribeOptions,
   pollIntervalMs: number,
   open: Set<PollingSubscription>,
 ): PollingSubscription {
+  assertReadable();
+  assertBound('afterPosition', options.afterPosition);
+  assertReadOptions(undefined, options.filter);
+  const filter = options.filter;
   const subscription = new PollingSubscription({
     // Positions start at 1, so "after 0" is the start of the log.
-    afterPosition: afterPosition ?? 0n,
-    readPage: (after) => readPage(after, pageSize),
+    afterPosition: options.afterPosition ?? 0n,
+    readPage: (after) => readPage(after, filter, READ_PAGE_SIZE, false),
     pollIntervalMs,
     onClose: (closed) => open.delete(closed),
   });

@@ -28,6 +28,7 @@ import {
 import {
   assertPollInterval,
   type LogPage,
+  type LogPageReader,
   PollingSubscription,
   READ_PAGE_SIZE,
   readLogPages,
@@ -180,6 +181,9 @@ export class PostgresEventStore implements EventStore {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private commits = 0;
+  private readonly assertReadableNow = (): void => this.assertReadable();
+  /** Ignores metadataOnAccess: a page's rows carry their metadata anyway. */
+  private readonly logPageReader: LogPageReader = (after, filter, limit) => this.readLogPage(after, filter, limit);
 
   /** See openPostgresEventStore. The constructor is private: a store is only used on a migrated schema. */
   static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
@@ -264,23 +268,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
-    const check = (): void => {
-      this.assertReadable();
-      assertBound('fromPosition', options.fromPosition);
-      assertReadOptions(options.maxCount, options.filter);
-    };
-    const filter = options.filter;
-    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit);
-    return readLogPages(check, readPage, options.fromPosition, options.maxCount, READ_PAGE_SIZE);
+    return readLogPages(this.assertReadableNow, this.logPageReader, options);
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {
-    this.assertReadable();
-    assertBound('afterPosition', options.afterPosition);
-    assertReadOptions(undefined, options.filter);
-    const filter = options.filter;
-    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit);
-    return subscribeToLogPages(readPage, options.afterPosition, READ_PAGE_SIZE, this.pollIntervalMs, this.subscriptions);
+    return subscribeToLogPages(this.assertReadableNow, this.logPageReader, options, this.pollIntervalMs, this.subscriptions);
   }
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {

@@ -40,6 +40,7 @@ import { eventHash, GENESIS_HASH } from '../hash-chain';
 import {
   assertPollInterval,
   type LogPage,
+  type LogPageReader,
   PollingSubscription,
   READ_PAGE_SIZE,
   readLogPages,
@@ -219,6 +220,9 @@ export class SqliteEventStore implements EventStore {
   private appendSeq = 0;
   /** Streams someone asked a change token for, with the appendSeq of their last change (or of the first ask). */
   private readonly watched = new Map<string, number>();
+  private readonly assertReadableNow = (): void => this.assertReadable();
+  private readonly logPageReader: LogPageReader = (after, filter, limit, metadataOnAccess) =>
+    this.readLogPage(after, filter, limit, metadataOnAccess);
   private readonly detailsReader = (position: number): EventDetails => {
     this.assertReadable();
     const row = this.reads.detailsAt.get(position);
@@ -283,23 +287,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
-    const check = (): void => {
-      this.assertReadable();
-      assertBound('fromPosition', options.fromPosition);
-      assertReadOptions(options.maxCount, options.filter);
-    };
-    const { filter, metadataOnAccess = false } = options;
-    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit, metadataOnAccess);
-    return readLogPages(check, readPage, options.fromPosition, options.maxCount, READ_PAGE_SIZE);
+    return readLogPages(this.assertReadableNow, this.logPageReader, options);
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {
-    this.assertReadable();
-    assertBound('afterPosition', options.afterPosition);
-    assertReadOptions(undefined, options.filter);
-    const filter = options.filter;
-    const readPage = (after: bigint, limit: number) => this.readLogPage(after, filter, limit);
-    return subscribeToLogPages(readPage, options.afterPosition, READ_PAGE_SIZE, this.pollIntervalMs, this.subscriptions);
+    return subscribeToLogPages(this.assertReadableNow, this.logPageReader, options, this.pollIntervalMs, this.subscriptions);
   }
 
   /**
@@ -618,7 +610,7 @@ export class SqliteEventStore implements EventStore {
    * positions. The head is read first: every position up to it is committed, because SQLite has a single writer
    * that assigns positions inside its transaction.
    */
-  private readLogPage(afterPosition: bigint, filter: EventFilter | undefined, limit: number, metadataOnAccess = false): LogPage {
+  private readLogPage(afterPosition: bigint, filter: EventFilter | undefined, limit: number, metadataOnAccess: boolean): LogPage {
     this.assertReadable();
     const head = this.reads.headPosition.get()?.position ?? null;
     const after = toSqlBound(afterPosition);
