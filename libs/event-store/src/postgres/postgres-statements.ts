@@ -1,5 +1,6 @@
 import { escapeLiteral } from 'pg';
-import type { CommandRecord, EventMetadata, RecordedEvent } from '../event-store.port';
+import type { CommandRecord, RecordedEvent } from '../event-store.port';
+import { commandRecordOf, recordedEventOf, type StoredCommandRow, type StoredEventRow } from '../stored-rows';
 import type { BatchState, StoredEvent, StreamHead } from './postgres-append-decision';
 import { NOTIFICATION_CHANNEL } from './postgres-notifications';
 import { APPEND_LOCK_CLASS, qualified, schemaLockKey } from './postgres-schema';
@@ -12,15 +13,7 @@ export const APPEND_LOCK_TIMEOUT_MS = 10_000;
  * every ORDER BY names the table's column (e.x), not the text output column of the same name.
  */
 
-export interface EventRow {
-  readonly position: string;
-  readonly event_id: string;
-  readonly stream_id: string;
-  readonly revision: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
+export type EventRow = StoredEventRow<string>;
 
 /** A row of the log page query: the log head, and an event when one matched (all null otherwise). */
 export type LogPageRow = { readonly head: string | null } & { readonly [K in keyof EventRow]: EventRow[K] | null };
@@ -29,14 +22,7 @@ export function holdsEvent(row: LogPageRow): row is LogPageRow & EventRow {
   return row.position !== null;
 }
 
-export interface CommandRow {
-  readonly key: string;
-  readonly request_hash: string;
-  readonly stream_id: string;
-  readonly next_revision: string;
-  readonly position: string;
-  readonly event_ids: string;
-}
+export type CommandRow = StoredCommandRow<string>;
 
 /** The batch state query's one row; the lists are JSON arrays of arrays of strings. */
 export interface BatchStateRow {
@@ -125,28 +111,11 @@ export function toBigInt(value: string, what: string): bigint {
 }
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    streamId: row.stream_id,
-    revision: toBigInt(row.revision, 'revision'),
-    position: toBigInt(row.position, 'position'),
-    eventId: row.event_id,
-    type: row.type,
-    data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as EventMetadata,
-  };
+  return recordedEventOf(row, toBigInt);
 }
 
 export function toCommandRecord(row: CommandRow): CommandRecord {
-  return {
-    key: row.key,
-    requestHash: row.request_hash,
-    result: {
-      streamId: row.stream_id,
-      nextRevision: toBigInt(row.next_revision, 'revision'),
-      position: toBigInt(row.position, 'position'),
-      eventIds: JSON.parse(row.event_ids) as string[],
-    },
-  };
+  return commandRecordOf(row, toBigInt);
 }
 
 export function toBatchState(row: BatchStateRow): BatchState {

@@ -47,6 +47,7 @@ import {
   SCAN_WINDOW_POSITIONS,
   subscribeToLogPages,
 } from '../polling-subscription';
+import { commandRecordOf, recordedEventOf, type StoredCommandRow, type StoredEventRow } from '../stored-rows';
 import { openReader, openWriter } from './sqlite-schema';
 
 /** The bounds this adapter shares with the PostgreSQL one, exported here as before. */
@@ -81,15 +82,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   return new SqliteEventStore(options);
 }
 
-interface EventRow {
-  readonly position: number;
-  readonly event_id: string;
-  readonly stream_id: string;
-  readonly revision: number;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
+type EventRow = StoredEventRow<number>;
 
 interface HeadRow {
   readonly revision: number;
@@ -102,14 +95,7 @@ interface StoredIdRow {
   readonly position: number;
 }
 
-interface CommandRow {
-  readonly key: string;
-  readonly request_hash: string;
-  readonly stream_id: string;
-  readonly next_revision: number;
-  readonly position: number;
-  readonly event_ids: string;
-}
+type CommandRow = StoredCommandRow<number>;
 
 interface LogPageParams {
   readonly after: number;
@@ -713,28 +699,11 @@ class DetailsOnAccessEvent implements RecordedEvent {
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    streamId: row.stream_id,
-    revision: toBigInt(row.revision, 'revision'),
-    position: toBigInt(row.position, 'position'),
-    eventId: row.event_id,
-    type: row.type,
-    data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as EventMetadata,
-  };
+  return recordedEventOf(row, toBigInt);
 }
 
 function toCommandRecord(row: CommandRow): CommandRecord {
-  return {
-    key: row.key,
-    requestHash: row.request_hash,
-    result: {
-      streamId: row.stream_id,
-      nextRevision: toBigInt(row.next_revision, 'revision'),
-      position: toBigInt(row.position, 'position'),
-      eventIds: JSON.parse(row.event_ids) as string[],
-    },
-  };
+  return commandRecordOf(row, toBigInt);
 }
 
 /** An integer read from SQLite; better-sqlite3 returns numbers, which are exact only up to 2^53 - 1. */
