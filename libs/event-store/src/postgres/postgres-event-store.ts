@@ -17,7 +17,6 @@ import type {
   Subscription,
 } from '../event-store.port';
 import {
-  type AppendOutcome,
   AppendQueue,
   MAX_APPENDS_PER_COMMIT,
   MAX_EVENTS_PER_COMMIT,
@@ -153,7 +152,9 @@ function checkedSettings(options: PostgresEventStoreOptions): Settings {
 // ---- the write path's types -----------------------------------------------------------------------------------
 
 /** `written` is false for a recognised retry, which returns the stored result and writes nothing. */
-type Outcome = (AppendOutcome & { readonly ok: true; readonly written: boolean }) | (AppendOutcome & { readonly ok: false });
+type Outcome =
+  | { readonly ok: true; readonly result: AppendResult; readonly written: boolean }
+  | { readonly ok: false; readonly error: unknown };
 
 /** The write of one append of the batch failed; the transaction is rolled back and runs again without it. */
 class AppendWriteFailure extends Error {
