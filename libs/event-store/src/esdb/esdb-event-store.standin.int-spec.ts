@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AppendResult, EventToAppend, RecordedEvent } from '../event-store.port';
+import { eventsToAppend } from '../events-to-append';
 import { describeEventStoreConformance } from '../testing/conformance';
+import { testOrigin } from '../testing/test-events';
 import { EsdbEventStore } from './esdb-event-store';
 import { InMemoryEsdbServer, notLeaderError } from './testing/in-memory-esdb-client';
 
@@ -40,19 +42,8 @@ describe('EsdbEventStore through a failover (on the stand-in)', () => {
   const COMMANDS_PER_WRITER = 12;
 
   function anEvent(writer: number, command: number, index: number): EventToAppend {
-    return {
-      eventId: randomUUID(),
-      type: 'Tested',
-      data: { writer, command, index },
-      metadata: {
-        commandId: `w${writer}-c${command}`,
-        correlationId: 'correlation-1',
-        causationId: 'causation-1',
-        actor: { id: 'user-1', role: 'service' },
-        recordedAt: '2024-03-01T12:00:00.000Z',
-        schemaVersion: 1,
-      },
-    };
+    const origin = { ...testOrigin(), commandId: `w${writer}-c${command}` };
+    return eventsToAppend([{ type: 'Tested', data: { writer, command, index }, schemaVersion: 1 }], origin, () => randomUUID())[0]!;
   }
 
   it('loses and doubles nothing acknowledged when the leader changes mid-load', async () => {
