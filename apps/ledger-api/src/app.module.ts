@@ -1,7 +1,8 @@
 import { RiskController } from './controllers/risk.controller';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { LedgerModule, type ApiKeyRing, type Clock, type LedgerConfig } from '@app/ledger';
+import type { ApiKeyRing } from '@app/access';
+import { LedgerModule, type Clock, type LedgerConfig } from '@app/ledger';
 import { AccountsController } from './controllers/accounts.controller';
 import { AuditController } from './controllers/audit.controller';
 import { ReadsController } from './controllers/reads.controller';

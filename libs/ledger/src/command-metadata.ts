@@ -1,6 +1,8 @@
+import type { Role } from '@app/access';
 import { timeOrderedUuid } from '@app/event-store';
 
-export type ActorRole = 'service' | 'admin' | 'auditor' | 'finance' | 'system';
+/** Who may send commands: a key's role, or the ledger itself (its jobs). */
+export type ActorRole = Role | 'system';
 
 export interface Actor {
   /** A key id or a system component's name; never key material. */

@@ -1,16 +1,10 @@
+import { ROLES, type ApiKeyConfig, type Role } from '@app/access';
 import type { EventStoreLocation } from '@app/event-store';
 import type { ReadStoreLocation } from '@app/projections';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AttesterKeyError, DEFAULT_SECOND_FACTOR_AUDIENCE, parseAttesterKeys, type AttesterKey } from './second-factor/attester-keys';
 import { parseCheckpointKey } from './checkpoints/checkpoint';
 
-export type Role = 'service' | 'admin' | 'auditor' | 'finance';
-export const ROLES: readonly Role[] = ['service', 'admin', 'auditor', 'finance'];
-
-export interface ApiKeyConfig {
-  readonly role: Role;
-  readonly key: string;
-}
 
 export interface LedgerConfig {
   readonly port: number;

@@ -8,7 +8,6 @@ export * from './keyed-mutex';
 export * from './ledger';
 export * from './ledger.module';
 export * from './two-factor-revocation.job';
-export * from './api-keys';
 export * from './second-factor/attester-keys';
 export * from './second-factor/attester';
 export * from './second-factor/verifier';

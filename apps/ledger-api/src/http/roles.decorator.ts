@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { Role } from '@app/ledger';
+import type { Role } from '@app/access';
 
 export const ROLES_KEY = 'ledger:roles';
 
