@@ -9,7 +9,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
-import { ALL_PROJECTIONS, openReadStore, ProjectionRunner, type ReadStore } from '@app/projections';
+import { ALL_PROJECTIONS, openReadStore, ProjectionRunner, READ_STORE, type ReadStore } from '@app/projections';
+import { AuditReader } from './audit-reader';
+import { HealthReader } from './health-reader';
+import { CHECKPOINT_KEY, LEDGER_CONFIG } from './ledger.tokens';
 import { CLOCK, systemClock, type Clock } from './clock';
 import { SecondFactorVerifier } from './second-factor/verifier';
 import type { LedgerConfig } from './config';
@@ -19,11 +22,6 @@ import { RiskAlertJob } from './risk-alert.job';
 import { MerkleTreeJob } from './merkle-tree.job';
 import { loadOrCreateCheckpointKey, type CheckpointKey } from './checkpoints/checkpoint';
 import { CheckpointIssuer } from './checkpoints/checkpoint-issuer';
-
-export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
-export const READ_STORE = Symbol('READ_STORE');
-/** The key that signs the Merkle tree's checkpoints (configured, or generated on first start in the data folder). */
-export const CHECKPOINT_KEY = Symbol('CHECKPOINT_KEY');
 
 /** Starts and stops what the ledger runs beside the requests: the revocation job and the store itself. */
 @Injectable()
@@ -121,9 +119,11 @@ export class LedgerModule {
           useFactory: (ledger: Ledger) => new TwoFactorRevocationJob(ledger, new Logger('TwoFactorRevocationJob')),
           inject: [Ledger],
         },
+        AuditReader,
+        HealthReader,
         LedgerLifecycle,
       ],
-      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, CHECKPOINT_KEY, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner],
+      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, CHECKPOINT_KEY, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner, AuditReader, HealthReader],
     };
   }
 }
