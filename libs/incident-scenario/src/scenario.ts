@@ -13,12 +13,19 @@ import {
 } from '@app/domain';
 import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import type { DateTime } from 'luxon';
-import { ManualClock } from '../clock';
-import type { CommandResult } from '../command-executor';
-import type { Actor, CommandMetadata } from '../command-metadata';
-import { Ledger, type AccountRequest } from '../ledger';
-import { deterministicAttester, signProof, verifierFor, type Attester } from '../second-factor/attester';
-import { TwoFactorRevocationJob } from '../two-factor-revocation.job';
+import {
+  deterministicAttester,
+  Ledger,
+  ManualClock,
+  signProof,
+  TwoFactorRevocationJob,
+  verifierFor,
+  type AccountRequest,
+  type Actor,
+  type Attester,
+  type CommandMetadata,
+  type CommandResult,
+} from '@app/ledger';
 import {
   INCIDENT_ID,
   INCIDENT_TITLE,
