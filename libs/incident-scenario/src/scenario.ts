@@ -287,7 +287,8 @@ class ScenarioRun {
   // ---- January: accounts, prices, the attack ---------------------------------------------------------------------
 
   private planJanuary(): void {
-    // The platform ran with no hold on new whitelisted addresses before the incident (DESIGN rule 4).
+    // The platform ran with no hold on new whitelisted addresses before the incident: a fresh ledger starts with
+    // 24 hours, and the scenario adds that hold only from 2022-01-18T10:17Z, as happened.
     this.schedule.at(TIMES.platformStart, 'platform', null, 1, () => this.platform('hold-0h', { type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }));
     // Nor did it ask for proof of the second factor per transaction: a fresh ledger requires it, January 2022 did not.
     if (this.defences === 'off') {

@@ -10,7 +10,7 @@ export interface Actor {
   readonly role: ActorRole;
 }
 
-/** Who sent a command and how it relates to others (DESIGN §5). */
+/** Who sent a command and how it relates to others: every event it appends carries this, so the log says who did what and why. */
 export interface CommandMetadata {
   /** Deterministic for an idempotent command (its scoped key), random otherwise; event ids derive from it. */
   readonly commandId: string;

@@ -287,7 +287,7 @@ function parseMetrics(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig | 
   return token === null && port === null ? null : { token, port };
 }
 
-/** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
+/** Reads and validates the configuration; throws a ConfigError naming the first bad variable, so that a bad value stops start-up. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
   const dataDir = parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd);

@@ -25,7 +25,7 @@ interface ProjectSummary {
 }
 
 /**
- * `ledger project [--once] [--json]`: the projection runner alone (DESIGN §6), for an API started with
+ * `ledger project [--once] [--json]`: the projection runner alone, for an API started with
  * LEDGER_PROJECTOR=off. It catches up from the stored checkpoints, then follows the log until SIGINT or SIGTERM,
  * which stop it after the batch it is folding has committed (exit 0). Each batch's rows and checkpoint are one
  * transaction, so a projector killed outright (kill -9, a power cut) loses nothing either: the next one folds the

@@ -26,10 +26,10 @@ interface RebuildSummary {
 }
 
 /**
- * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: folds the log again from position zero (DESIGN §6),
- * a batch per transaction, side by side with the read models in use (libs/projections/src/side-by-side.ts), which
- * the rebuilt ones replace in one transaction at the end: an API serving meanwhile answers from the old complete
- * read models, then from the new ones. A signal stops it between two batches, before the swap: the read models in
+ * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: folds the log again from position zero (read
+ * models are derived from the log, so they can always be built again), a batch per transaction, side by side with
+ * the read models in use (libs/projections/src/side-by-side.ts), which the rebuilt ones replace in one transaction
+ * at the end: an API serving meanwhile answers from the old complete read models, then from the new ones. A signal stops it between two batches, before the swap: the read models in
  * use are untouched, and the next rebuild starts its staged rows again.
  */
 @Command({

@@ -27,7 +27,7 @@ interface ReconcileCommandOptions {
 
 /**
  * `ledger reconcile [--projection NAME] [--json]`: replays the log in memory up to each read model's stored
- * checkpoint and compares the stored rows with the replayed ones, row by row (DESIGN §9). Exit 0: no difference;
+ * checkpoint and compares the stored rows with the replayed ones, row by row, so that a read model that drifted from the log shows. Exit 0: no difference;
  * exit 1: a difference, each named (bounded) with both rows. Read models stored by another version count as one
  * difference (the next `ledger project` rebuilds them).
  */

@@ -30,8 +30,9 @@ interface VerifyCommandOptions {
 
 /**
  * `ledger verify [--stream S | --file EXPORT.jsonl] [--against CHECKPOINTS --checkpoint-key KEY] [--json]`: the hash
- * chain (DESIGN §6), and with --against the Merkle tree recomputed from the log against every signed checkpoint;
- * exit 1 names every event that does not hold (up to MAX_REPORTED_FAILURES), or a stream that does not exist.
+ * chain (each event's hash covers its content and the previous event's hash, so an edit anywhere shows), and with
+ * --against the Merkle tree recomputed from the log against every signed checkpoint; exit 1 names every event that
+ * does not hold (up to MAX_REPORTED_FAILURES), or a stream that does not exist.
  */
 @Command({
   name: 'verify',

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { UnknownStreamError, type AuditEventView, type Hash } from '@app/event-store';
 import { AuditReader, type SignedCheckpoint } from '@app/ledger';
 import type { StoredMerkleTree } from '@app/projections';
-import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, CheckpointsQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from '../dto/read.dto';
+import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, CheckpointsQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from './audit.dto';
 import { badRequest } from '../http/validation';
 import { Roles } from '../http/roles.decorator';
 
