@@ -8,6 +8,7 @@ export * from './keyed-mutex';
 export * from './ledger';
 export * from './ledger.module';
 export * from './ledger.tokens';
+export * from './ledger-stores';
 export * from './audit-reader';
 export * from './health-reader';
 export * from './two-factor-revocation.job';

@@ -8,10 +8,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
-import { ALL_PROJECTIONS, openReadStore, ProjectionRunner, READ_STORE, type ReadStore } from '@app/projections';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { ALL_PROJECTIONS, ProjectionRunner, READ_STORE, type ReadStore } from '@app/projections';
 import { AuditReader } from './audit-reader';
 import { HealthReader } from './health-reader';
+import { LedgerStores, LedgerStoresModule } from './ledger-stores';
 import { CHECKPOINT_KEY, LEDGER_CONFIG } from './ledger.tokens';
 import { CLOCK, systemClock, type Clock } from './clock';
 import { SecondFactorVerifier } from './second-factor/verifier';
@@ -73,11 +74,12 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       global: true,
+      imports: [LedgerStoresModule],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        { provide: EVENT_STORE, useFactory: () => openEventStore(config.eventStore) },
-        { provide: READ_STORE, useFactory: () => openReadStore(config.readStore) },
+        { provide: EVENT_STORE, useFactory: (stores: LedgerStores) => stores.openEventStore(config.eventStore), inject: [LedgerStores] },
+        { provide: READ_STORE, useFactory: (stores: LedgerStores) => stores.openReadStore(config.readStore), inject: [LedgerStores] },
         {
           provide: ProjectionRunner,
           useFactory: (store: EventStore, readStore: ReadStore) =>

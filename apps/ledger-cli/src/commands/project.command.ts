@@ -3,7 +3,6 @@ import { ALL_PROJECTIONS, catchUpMerkleTree, ProjectionRunner, type ProjectionSt
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InterruptedError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { flagOption } from '../options';
 import type { ProgressReporter } from '../progress';
 import { catchUpListener, lowestPosition, perSecond, secondsSince, stderrLogger, yieldingStore } from '../read-models';
@@ -46,7 +45,7 @@ export class ProjectCommand extends LedgerCommand<ProjectCommandOptions> {
   }
 
   protected async execute(options: ProjectCommandOptions, context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     try {
       const runner = new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS, logger: stderrLogger('project') });
       const summary = options.once ? await catchUpOnce(runner, readStore, context) : await followUntilSignal(runner, readStore, context);

@@ -2,7 +2,6 @@ import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInPara
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { numberOption, parseBatchSize, parseProjectionName, parseWorkers, PROJECTION_NAMES, stringOption } from '../options';
 import { catchUpListener, peakRssMb, perSecond, secondsSince, selectProjections, stderrLogger, yieldingStore } from '../read-models';
 
@@ -76,7 +75,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
    * are untouched): proofs asked for meanwhile come from the old complete tree.
    */
   private async rebuildTree(context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     const startedMs = performance.now();
     let leaves: number;
     try {
@@ -98,7 +97,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
   protected async execute(options: RebuildCommandOptions, context: CommandContext): Promise<number> {
     if (options.merkleTree) return this.rebuildTree(context);
     const projections = selectProjections(options.projection);
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     const progress = context.progress('rebuild');
     const startedMs = performance.now();
     let result: CatchUpResult;

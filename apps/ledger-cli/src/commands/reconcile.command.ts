@@ -10,7 +10,6 @@ import {
 import { Command, Option } from 'nest-commander';
 import { ExitCode } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { parseProjectionName, PROJECTION_NAMES, stringOption } from '../options';
 import { selectProjections, yieldingStore } from '../read-models';
 
@@ -46,7 +45,7 @@ export class ReconcileCommand extends LedgerCommand<ReconcileCommandOptions> {
   }
 
   protected async execute(options: ReconcileCommandOptions, context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'existing');
+    const readStore = await context.openReadStore('existing');
     let results: ProjectionReconciliation[];
     try {
       results = await reconcileAll(context, readStore, selectProjections(options.projection));

@@ -13,7 +13,6 @@ import { parseCheckpointPublicKey, verifyAgainstCheckpoints, type CheckpointVeri
 import type { ReadStore } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
-import { openConfiguredReadStore } from '../open-store';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 import type { StoreAccess } from '../open-store';
 import { parseStreamId, stringOption } from '../options';
@@ -106,7 +105,7 @@ export class VerifyCommand extends LedgerCommand<VerifyCommandOptions> {
     if (options.against !== undefined) {
       let readStore: ReadStore | undefined;
       try {
-        readStore = await openConfiguredReadStore(context.config, 'existing');
+        readStore = await context.openReadStore('existing');
       } catch {
         readStore = undefined;
       }
