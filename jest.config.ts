@@ -13,8 +13,8 @@ const transform: Config['transform'] = {
 /** Everything in node_modules runs as published, except the ESM-only packages above. */
 const transformIgnorePatterns = ['/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)'];
 const moduleNameMapper = {
-  '^@app/(domain|event-store|ledger|projections)$': '<rootDir>/libs/$1/src',
-  '^@app/(domain|event-store|ledger|projections)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(access|domain|event-store|incident-scenario|ledger|projections)$': '<rootDir>/libs/$1/src',
+  '^@app/(access|domain|event-store|incident-scenario|ledger|projections)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const common = { rootDir: __dirname, transform, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node' as const };
 

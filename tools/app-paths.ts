@@ -6,7 +6,7 @@ import Module from 'node:module';
 import { join } from 'node:path';
 
 const LIBS = join(__dirname, '..', 'libs');
-const ALIAS = /^@app\/(domain|event-store|ledger|projections)(\/.*)?$/;
+const ALIAS = /^@app\/(access|domain|event-store|incident-scenario|ledger|projections)(\/.*)?$/;
 
 type Resolve = (request: string, ...rest: unknown[]) => string;
 const moduleWithResolver = Module as unknown as { _resolveFilename: Resolve };

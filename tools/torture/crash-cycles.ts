@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onPostgresServer, POSTGRES_TEST_URL } from '../../libs/event-store/src/testing/postgres-test-database';
-import { Prng } from '../../libs/ledger/src/scenario/prng';
+import { Prng } from '../../libs/incident-scenario/src/prng';
 import { startServer, type ServerProcess } from '../../apps/ledger-api/test/support/server-process';
 import { runCli } from '../../apps/ledger-cli/test/support/cli-process';
 

@@ -4,7 +4,8 @@ import { ConsoleLogger, Logger, type LoggerService, type LogLevel } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { loadOrCreateKeyRing, type Clock, type GeneratedKey, type LedgerConfig } from '@app/ledger';
+import { loadOrCreateKeyRing, type GeneratedKey } from '@app/access';
+import type { Clock, LedgerConfig } from '@app/ledger';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, type GeneratedKey, type LedgerConfig } from '@app/ledger';
+import type { GeneratedKey } from '@app/access';
+import { ConfigError, loadConfig, type LedgerConfig } from '@app/ledger';
 import { createApp } from './app';
 import { checkStartUp } from './start-up-checks';
 

@@ -1,4 +1,4 @@
-import type { Role } from '@app/ledger';
+import type { Role } from '@app/access';
 import { fundedAccount, startTestApp, TEST_KEYS, type TestApp } from './support/test-app';
 
 const ROLES: Role[] = ['service', 'admin', 'auditor', 'finance'];

@@ -1,4 +1,4 @@
-import { ApiKeyFile } from '@app/ledger';
+import { ApiKeyFile } from '@app/access';
 import request from 'supertest';
 import { freePort } from './support/server-process';
 import { startTestApp, TEST_KEYS, type TestApp } from './support/test-app';

@@ -1,6 +1,6 @@
 import { PLATFORM_STREAM } from '@app/domain';
-import { Ledger, READ_STORE, RiskAlertJob } from '@app/ledger';
-import { ProjectionRunner, riskAlertsProjection, replay, riskAlerts, type ReadStore } from '@app/projections';
+import { Ledger, RiskAlertJob } from '@app/ledger';
+import { ProjectionRunner, READ_STORE, riskAlertsProjection, replay, riskAlerts, type ReadStore } from '@app/projections';
 import { ADDRESS_1, fundedAccount, startTestApp, type TestApp } from './support/test-app';
 
 const ACCOUNTS = ['ra', 'rb', 'rc'];

@@ -1,11 +1,15 @@
+import { Inject, Optional } from '@nestjs/common';
 import type { EventStore } from '@app/event-store';
-import { ConfigError, type LedgerConfig } from '@app/ledger';
+import { ConfigError, LedgerStores, type LedgerConfig } from '@app/ledger';
+import type { ReadStore } from '@app/projections';
 import { CommandRunner, Option } from 'nest-commander';
 import { exitCodeForSignal, ExitCode, messageOf, OutputClosedError, RefusedError, UsageError } from './cli-errors';
 import { Interruption } from './interruption';
-import { openConfiguredStore, type OpenedStore, type StoreAccess } from './open-store';
+import { openConfiguredReadStore, openConfiguredStore, type OpenedStore, type StoreAccess } from './open-store';
 import { StreamLineSink, type LineSink } from './output';
 import { createProgress, progressModeFor, type ProgressReporter } from './progress';
+
+const DEFAULT_STORES = new LedgerStores();
 
 /** commander's Command as nest-commander hands it over (nest-commander bundles its own commander). */
 export type CommanderCommand = Parameters<CommandRunner['setCommand']>[0];
@@ -24,6 +28,11 @@ export interface CommandContext {
   progress(label: string): ProgressReporter;
   /** Prints the result: `json` (one line) with --json, `text` otherwise. */
   printResult(result: { readonly text: string; readonly json: unknown }): Promise<void>;
+  /**
+   * Opens the read models' store (LEDGER_READ_STORE), which the command closes: 'existing' refuses a SQLite file
+   * that is not there, 'create' may start one.
+   */
+  openReadStore(access: Exclude<StoreAccess, 'none'>): Promise<ReadStore>;
 }
 
 /**
@@ -36,6 +45,16 @@ export interface CommandContext {
  * to exit codes and messages without stack traces (see cli-errors.ts).
  */
 export abstract class LedgerCommand<Options> extends CommandRunner {
+  /**
+   * The stores come from LedgerStoresModule, as the API's come from LedgerModule through the same LedgerStores. A
+   * module that does not import it yet (the bench's) gets a LedgerStores of its own.
+   */
+  @Optional() @Inject(LedgerStores) private readonly injectedStores: LedgerStores | undefined;
+
+  private get stores(): LedgerStores {
+    return this.injectedStores ?? DEFAULT_STORES;
+  }
+
   /** Override with 'create' in a command that may start a new ledger, 'none' in one that needs the configuration only. */
   protected readonly storeAccess: StoreAccess = 'existing';
 
@@ -77,7 +96,7 @@ export abstract class LedgerCommand<Options> extends CommandRunner {
     let opened: OpenedStore | undefined;
     let code: number;
     try {
-      opened = await openConfiguredStore(process.env, this.storeAccessFor(options));
+      opened = await openConfiguredStore(this.stores, process.env, this.storeAccessFor(options));
       // A signal that came while the store opened would otherwise go unnoticed by a walk with nothing to read.
       interruption.signal.throwIfAborted();
       code = await this.execute(options, this.contextFor(opened, json, interruption.signal, stdout));
@@ -105,6 +124,7 @@ export abstract class LedgerCommand<Options> extends CommandRunner {
       stdout,
       progress: (label) => createProgress(label, { mode: progressModeFor(json, process.stderr), stream: process.stderr }),
       printResult: async (result) => stdout.writeLine(json ? JSON.stringify(result.json) : result.text),
+      openReadStore: (access) => openConfiguredReadStore(this.stores, opened.config, access),
     };
   }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { openEventStore, type EventStore } from '@app/event-store';
-import { ConfigError, loadConfig, type LedgerConfig } from '@app/ledger';
-import { openReadStore, type ReadStore } from '@app/projections';
+import type { EventStore } from '@app/event-store';
+import { ConfigError, loadConfig, type LedgerConfig, type LedgerStores } from '@app/ledger';
+import type { ReadStore } from '@app/projections';
 import { messageOf } from './cli-errors';
 
 /**
@@ -16,8 +16,11 @@ export interface OpenedStore {
   readonly store: EventStore;
 }
 
-/** The store the server uses (LEDGER_EVENT_STORE). Every failure here is a ConfigError naming the variable. */
-export async function openConfiguredStore(env: NodeJS.ProcessEnv, access: StoreAccess): Promise<OpenedStore> {
+/**
+ * The store the server uses (LEDGER_EVENT_STORE), opened by the LedgerStores the API's module opens it with. Every
+ * failure here is a ConfigError naming the variable.
+ */
+export async function openConfiguredStore(stores: LedgerStores, env: NodeJS.ProcessEnv, access: StoreAccess): Promise<OpenedStore> {
   const config = loadConfig(env);
   if (access === 'none') return { config, store: UNOPENED_STORE };
   const location = config.eventStore;
@@ -25,7 +28,7 @@ export async function openConfiguredStore(env: NodeJS.ProcessEnv, access: StoreA
     throw new ConfigError('LEDGER_EVENT_STORE', `names ${location.path}, which does not exist (this command reads an existing ledger)`);
   }
   try {
-    return { config, store: await openEventStore(location) };
+    return { config, store: await stores.openEventStore(location) };
   } catch (error) {
     throw new ConfigError('LEDGER_EVENT_STORE', `names a store that cannot be opened: ${messageOf(error)}`);
   }
@@ -35,7 +38,7 @@ export async function openConfiguredStore(env: NodeJS.ProcessEnv, access: StoreA
  * The read models' store (LEDGER_READ_STORE). 'existing' refuses a SQLite file that is not there, rather than
  * creating an empty one and comparing nothing with nothing (reconcile); 'create' may start one (project, rebuild).
  */
-export async function openConfiguredReadStore(config: LedgerConfig, access: Exclude<StoreAccess, 'none'>): Promise<ReadStore> {
+export async function openConfiguredReadStore(stores: LedgerStores, config: LedgerConfig, access: Exclude<StoreAccess, 'none'>): Promise<ReadStore> {
   const location = config.readStore;
   if (location.kind === 'sqlite' && access === 'existing' && !existsSync(location.path)) {
     throw new ConfigError(
@@ -44,7 +47,7 @@ export async function openConfiguredReadStore(config: LedgerConfig, access: Excl
     );
   }
   try {
-    return await openReadStore(location);
+    return await stores.openReadStore(location);
   } catch (error) {
     throw new ConfigError('LEDGER_READ_STORE', `names a read store that cannot be opened: ${messageOf(error)}`);
   }

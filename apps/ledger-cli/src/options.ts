@@ -57,7 +57,7 @@ export function parseStreamId(value: string): string {
   return value;
 }
 
-/** The names `--projection` accepts: the read models the ledger serves (DESIGN §6). */
+/** The names `--projection` accepts: the read models the ledger serves (ALL_PROJECTIONS). */
 export const PROJECTION_NAMES: readonly string[] = ALL_PROJECTIONS.map((projection) => projection.name);
 
 export function parseProjectionName(value: string): string {

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiKeyFile, ApiKeyRing } from '@app/ledger';
+import { ApiKeyFile, ApiKeyRing } from '@app/access';
 import { requireCliBuild, runCli } from './support/cli-process';
 
 /** Each test runs the CLI a few times, and creating a key costs an scrypt hash. */

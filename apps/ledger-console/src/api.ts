@@ -1,9 +1,11 @@
 import createClient from 'openapi-fetch';
+import type { Role } from '../../../libs/access/src/role';
 import type { components, paths } from './ledger-api';
 
 export type Schemas = components['schemas'];
 export type LedgerClient = ReturnType<typeof createClient<paths>>;
-export type Role = 'auditor' | 'finance' | 'other';
+/** The server's role a key holds, as far as the console can tell it by asking (see roleOf): other roles see the status view. */
+export type ConsoleRole = Extract<Role, 'auditor' | 'finance'> | 'other';
 
 /** An answer the console shows as an error: the API's message (and code), never a stack. */
 export class ApiError extends Error {
@@ -35,7 +37,7 @@ export async function dataOf<T>(answer: Promise<{ data?: T; error?: { message?: 
  * Which views the key opens, found by asking (the API has no "who am I" route): an auditor reads the audit routes,
  * finance reads projections and not the log; any other valid key sees the status view only. A 401 is an unknown key.
  */
-export async function roleOf(client: LedgerClient): Promise<Role> {
+export async function roleOf(client: LedgerClient): Promise<ConsoleRole> {
   const audit = await client.GET('/v1/audit/tree');
   if (audit.response.status === 401) throw new ApiError(401, audit.error?.message ?? 'unknown API key');
   if (audit.response.ok) return 'auditor';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, clientFor, dataOf, roleOf, type LedgerClient, type Role } from './api';
+import { ApiError, clientFor, dataOf, roleOf, type LedgerClient, type ConsoleRole } from './api';
 import { AsOfBalancesView, GlobalLogView, StreamBrowserView, VerifyView } from './audit';
 import { IncidentLedgerView, LossTotalsView, ProtectionClaimsView, ReimbursementsView } from './finance';
 import { ErrorBox, Result, Table, useRequest } from './ui';
@@ -7,7 +7,7 @@ import { ErrorBox, Result, Table, useRequest } from './ui';
 interface View {
   readonly id: string;
   readonly title: string;
-  readonly roles: readonly Role[];
+  readonly roles: readonly ConsoleRole[];
   readonly render: (client: LedgerClient) => preact.ComponentChildren;
 }
 
@@ -59,7 +59,7 @@ function StatusView({ client }: { client: LedgerClient }) {
   );
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (client: LedgerClient, role: Role) => void }) {
+function SignIn({ onSignedIn }: { onSignedIn: (client: LedgerClient, role: ConsoleRole) => void }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -93,7 +93,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (client: LedgerClient, role: Role)
 }
 
 export function App() {
-  const [session, setSession] = useState<{ client: LedgerClient; role: Role } | null>(null);
+  const [session, setSession] = useState<{ client: LedgerClient; role: ConsoleRole } | null>(null);
   const [viewId, setViewId] = useState('status');
   if (session === null) return <SignIn onSignedIn={(client, role) => setSession({ client, role })} />;
   const views = VIEWS.filter((view) => view.roles.includes(session.role));

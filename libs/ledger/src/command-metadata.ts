@@ -1,6 +1,8 @@
+import type { Role } from '@app/access';
 import { timeOrderedUuid } from '@app/event-store';
 
-export type ActorRole = 'service' | 'admin' | 'auditor' | 'finance' | 'system';
+/** Who may send commands: a key's role, or the ledger itself (its jobs). */
+export type ActorRole = Role | 'system';
 
 export interface Actor {
   /** A key id or a system component's name; never key material. */
@@ -8,7 +10,7 @@ export interface Actor {
   readonly role: ActorRole;
 }
 
-/** Who sent a command and how it relates to others (DESIGN §5). */
+/** Who sent a command and how it relates to others: every event it appends carries this, so the log says who did what and why. */
 export interface CommandMetadata {
   /** Deterministic for an idempotent command (its scoped key), random otherwise; event ids derive from it. */
   readonly commandId: string;

@@ -1,16 +1,10 @@
+import { ROLES, type ApiKeyConfig, type Role } from '@app/access';
 import type { EventStoreLocation } from '@app/event-store';
 import type { ReadStoreLocation } from '@app/projections';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AttesterKeyError, DEFAULT_SECOND_FACTOR_AUDIENCE, parseAttesterKeys, type AttesterKey } from './second-factor/attester-keys';
 import { parseCheckpointKey } from './checkpoints/checkpoint';
 
-export type Role = 'service' | 'admin' | 'auditor' | 'finance';
-export const ROLES: readonly Role[] = ['service', 'admin', 'auditor', 'finance'];
-
-export interface ApiKeyConfig {
-  readonly role: Role;
-  readonly key: string;
-}
 
 export interface LedgerConfig {
   readonly port: number;
@@ -293,7 +287,7 @@ function parseMetrics(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig | 
   return token === null && port === null ? null : { token, port };
 }
 
-/** Reads and validates the configuration (DESIGN §7); throws a ConfigError naming the first bad variable. */
+/** Reads and validates the configuration; throws a ConfigError naming the first bad variable, so that a bad value stops start-up. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LedgerConfig {
   const eventStore = parseEventStoreLocation(env.LEDGER_EVENT_STORE, cwd);
   const dataDir = parseDataDir(env.LEDGER_DATA_DIR, eventStore, cwd);

@@ -8,8 +8,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
-import { ALL_PROJECTIONS, openReadStore, ProjectionRunner, type ReadStore } from '@app/projections';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { ALL_PROJECTIONS, ProjectionRunner, READ_STORE, type ReadStore } from '@app/projections';
+import { AuditReader } from './audit-reader';
+import { HealthReader } from './health-reader';
+import { LedgerStores, LedgerStoresModule } from './ledger-stores';
+import { CHECKPOINT_KEY, LEDGER_CONFIG } from './ledger.tokens';
 import { CLOCK, systemClock, type Clock } from './clock';
 import { SecondFactorVerifier } from './second-factor/verifier';
 import type { LedgerConfig } from './config';
@@ -19,11 +23,6 @@ import { RiskAlertJob } from './risk-alert.job';
 import { MerkleTreeJob } from './merkle-tree.job';
 import { loadOrCreateCheckpointKey, type CheckpointKey } from './checkpoints/checkpoint';
 import { CheckpointIssuer } from './checkpoints/checkpoint-issuer';
-
-export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
-export const READ_STORE = Symbol('READ_STORE');
-/** The key that signs the Merkle tree's checkpoints (configured, or generated on first start in the data folder). */
-export const CHECKPOINT_KEY = Symbol('CHECKPOINT_KEY');
 
 /** Starts and stops what the ledger runs beside the requests: the revocation job and the store itself. */
 @Injectable()
@@ -75,11 +74,12 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       global: true,
+      imports: [LedgerStoresModule],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        { provide: EVENT_STORE, useFactory: () => openEventStore(config.eventStore) },
-        { provide: READ_STORE, useFactory: () => openReadStore(config.readStore) },
+        { provide: EVENT_STORE, useFactory: (stores: LedgerStores) => stores.openEventStore(config.eventStore), inject: [LedgerStores] },
+        { provide: READ_STORE, useFactory: (stores: LedgerStores) => stores.openReadStore(config.readStore), inject: [LedgerStores] },
         {
           provide: ProjectionRunner,
           useFactory: (store: EventStore, readStore: ReadStore) =>
@@ -121,9 +121,11 @@ export class LedgerModule {
           useFactory: (ledger: Ledger) => new TwoFactorRevocationJob(ledger, new Logger('TwoFactorRevocationJob')),
           inject: [Ledger],
         },
+        AuditReader,
+        HealthReader,
         LedgerLifecycle,
       ],
-      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, CHECKPOINT_KEY, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner],
+      exports: [LEDGER_CONFIG, CLOCK, EVENT_STORE, READ_STORE, CHECKPOINT_KEY, Ledger, TwoFactorRevocationJob, RiskAlertJob, MerkleTreeJob, ProjectionRunner, AuditReader, HealthReader],
     };
   }
 }

@@ -1,16 +1,19 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
 import { getMetadataStorage } from 'class-validator';
-import * as accountDtos from '../dto/account.dto';
-import * as platformDtos from '../dto/platform.dto';
-import * as readDtos from '../dto/read.dto';
+import * as accountDtos from '../accounts/account.dto';
+import * as auditDtos from '../audit/audit.dto';
+import * as platformDtos from '../platform/platform.dto';
+import * as readDtos from '../reads/read.dto';
+import * as riskDtos from '../risk/risk.dto';
+import * as sharedDtos from './shared.dto';
 import { compileDto } from './compiled-validator';
 import { LedgerValidationPipe } from './validation';
 
 type Dto = new () => object;
 
 /** Every DTO the controllers take: the exported classes that carry class-validator metadata. */
-const DTOS: Dto[] = [accountDtos, platformDtos, readDtos]
+const DTOS: Dto[] = [accountDtos, platformDtos, readDtos, auditDtos, riskDtos, sharedDtos]
   .flatMap((module) => Object.values(module))
   .filter((value): value is Dto => typeof value === 'function' && getMetadataStorage().getTargetValidationMetadatas(value, '', false, false, undefined).length > 0);
 

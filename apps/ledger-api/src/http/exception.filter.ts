@@ -22,7 +22,10 @@ function body(status: number, message: string, extra: Partial<ErrorBody> = {}): 
   return { statusCode: status, error, message, ...extra };
 }
 
-/** Maps an error to the HTTP contract of DESIGN §7. Responses never carry a stack trace. */
+/**
+ * Maps an error to the API's status codes: 400 invalid input (every failing field named), 401/403 access, 404 unknown,
+ * 409 conflict, 422 a business rule refused it (with its code). Responses never carry a stack trace.
+ */
 export function toErrorResponse(exception: unknown): ErrorBody {
   if (exception instanceof DomainError) {
     const status = NOT_FOUND_CODES.has(exception.code) ? HttpStatus.NOT_FOUND : HttpStatus.UNPROCESSABLE_ENTITY;

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { READ_STORE } from '@app/ledger';
-import { positionAsOf, ProjectionRunner, replay, type Projection, type ReadStore } from '@app/projections';
+import { positionAsOf, ProjectionRunner, READ_STORE, replay, type Projection, type ReadStore } from '@app/projections';
 import { DateTime } from 'luxon';
-import type { AsOfQuery } from '../dto/read.dto';
+import type { AsOfQuery } from '../reads/read.dto';
 import { badRequest } from './validation';
 
 /** How long a read waits for the projections to reach the log's head as it was when the read arrived. */

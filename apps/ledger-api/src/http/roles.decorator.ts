@@ -1,10 +1,10 @@
 import { SetMetadata } from '@nestjs/common';
-import type { Role } from '@app/ledger';
+import type { Role } from '@app/access';
 
 export const ROLES_KEY = 'ledger:roles';
 
 /**
- * The roles a route allows (DESIGN §7). Every route declares them; the access-control guard refuses a route
+ * The roles a route allows (each API key has one role). Every route declares them; the access-control guard refuses a route
  * that declares none. `Public()` marks the few open routes (health, docs).
  */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);

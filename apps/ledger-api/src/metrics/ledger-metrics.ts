@@ -1,5 +1,5 @@
 import type { EventStore } from '@app/event-store';
-import type { ApiKeyRing } from '@app/ledger';
+import type { ApiKeyRing } from '@app/access';
 import type { ProjectionRunner, ProjectionStatus } from '@app/projections';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';

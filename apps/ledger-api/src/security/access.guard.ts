@@ -9,7 +9,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ApiKeyRing, Principal, Role } from '@app/ledger';
+import type { ApiKeyRing, Principal, Role } from '@app/access';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contextOf } from '../http/request-context';
 import { PUBLIC_KEY, ROLES_KEY } from '../http/roles.decorator';

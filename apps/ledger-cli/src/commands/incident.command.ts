@@ -8,7 +8,7 @@ import {
   runIncidentScenario,
   type ReportStage,
   type VerifiedIncidentReport,
-} from '@app/ledger/scenario';
+} from '@app/incident-scenario';
 import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InvalidOptionValueError, UsageError } from '../cli-errors';

@@ -1,4 +1,5 @@
-import { ApiKeyFile, ROLES, type LedgerConfig, type Role } from '@app/ledger';
+import { ApiKeyFile, ROLES, type Role } from '@app/access';
+import type { LedgerConfig } from '@app/ledger';
 import { Command, Option, SubCommand } from 'nest-commander';
 import { ExitCode, InvalidOptionValueError, RefusedError, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';

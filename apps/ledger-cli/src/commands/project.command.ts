@@ -3,7 +3,6 @@ import { ALL_PROJECTIONS, catchUpMerkleTree, ProjectionRunner, type ProjectionSt
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InterruptedError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { flagOption } from '../options';
 import type { ProgressReporter } from '../progress';
 import { catchUpListener, lowestPosition, perSecond, secondsSince, stderrLogger, yieldingStore } from '../read-models';
@@ -25,7 +24,7 @@ interface ProjectSummary {
 }
 
 /**
- * `ledger project [--once] [--json]`: the projection runner alone (DESIGN §6), for an API started with
+ * `ledger project [--once] [--json]`: the projection runner alone, for an API started with
  * LEDGER_PROJECTOR=off. It catches up from the stored checkpoints, then follows the log until SIGINT or SIGTERM,
  * which stop it after the batch it is folding has committed (exit 0). Each batch's rows and checkpoint are one
  * transaction, so a projector killed outright (kill -9, a power cut) loses nothing either: the next one folds the
@@ -46,7 +45,7 @@ export class ProjectCommand extends LedgerCommand<ProjectCommandOptions> {
   }
 
   protected async execute(options: ProjectCommandOptions, context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     try {
       const runner = new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS, logger: stderrLogger('project') });
       const summary = options.once ? await catchUpOnce(runner, readStore, context) : await followUntilSignal(runner, readStore, context);

@@ -2,7 +2,6 @@ import { BULK_BATCH_SIZE, catchUpMerkleTree, MERKLE_TREE, rebuild, rebuildInPara
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { numberOption, parseBatchSize, parseProjectionName, parseWorkers, PROJECTION_NAMES, stringOption } from '../options';
 import { catchUpListener, peakRssMb, perSecond, secondsSince, selectProjections, stderrLogger, yieldingStore } from '../read-models';
 
@@ -26,10 +25,10 @@ interface RebuildSummary {
 }
 
 /**
- * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: folds the log again from position zero (DESIGN §6),
- * a batch per transaction, side by side with the read models in use (libs/projections/src/side-by-side.ts), which
- * the rebuilt ones replace in one transaction at the end: an API serving meanwhile answers from the old complete
- * read models, then from the new ones. A signal stops it between two batches, before the swap: the read models in
+ * `ledger rebuild [--projection NAME] [--batch-size N] [--json]`: folds the log again from position zero (read
+ * models are derived from the log, so they can always be built again), a batch per transaction, side by side with
+ * the read models in use (libs/projections/src/side-by-side.ts), which the rebuilt ones replace in one transaction
+ * at the end: an API serving meanwhile answers from the old complete read models, then from the new ones. A signal stops it between two batches, before the swap: the read models in
  * use are untouched, and the next rebuild starts its staged rows again.
  */
 @Command({
@@ -76,7 +75,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
    * are untouched): proofs asked for meanwhile come from the old complete tree.
    */
   private async rebuildTree(context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     const startedMs = performance.now();
     let leaves: number;
     try {
@@ -98,7 +97,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
   protected async execute(options: RebuildCommandOptions, context: CommandContext): Promise<number> {
     if (options.merkleTree) return this.rebuildTree(context);
     const projections = selectProjections(options.projection);
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     const progress = context.progress('rebuild');
     const startedMs = performance.now();
     let result: CatchUpResult;

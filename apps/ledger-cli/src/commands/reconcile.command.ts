@@ -10,7 +10,6 @@ import {
 import { Command, Option } from 'nest-commander';
 import { ExitCode } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { parseProjectionName, PROJECTION_NAMES, stringOption } from '../options';
 import { selectProjections, yieldingStore } from '../read-models';
 
@@ -27,7 +26,7 @@ interface ReconcileCommandOptions {
 
 /**
  * `ledger reconcile [--projection NAME] [--json]`: replays the log in memory up to each read model's stored
- * checkpoint and compares the stored rows with the replayed ones, row by row (DESIGN §9). Exit 0: no difference;
+ * checkpoint and compares the stored rows with the replayed ones, row by row, so that a read model that drifted from the log shows. Exit 0: no difference;
  * exit 1: a difference, each named (bounded) with both rows. Read models stored by another version count as one
  * difference (the next `ledger project` rebuilds them).
  */
@@ -46,7 +45,7 @@ export class ReconcileCommand extends LedgerCommand<ReconcileCommandOptions> {
   }
 
   protected async execute(options: ReconcileCommandOptions, context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'existing');
+    const readStore = await context.openReadStore('existing');
     let results: ProjectionReconciliation[];
     try {
       results = await reconcileAll(context, readStore, selectProjections(options.projection));

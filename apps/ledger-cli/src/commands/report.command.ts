@@ -5,7 +5,6 @@ import { ALL_PROJECTIONS, ProjectionRunner } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, InvalidOptionValueError, UsageError } from '../cli-errors';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
-import { openConfiguredReadStore } from '../open-store';
 import { stringOption } from '../options';
 import { yieldingStore } from '../read-models';
 import { accountsCsv, FINANCE_FILES, lossesCsv, reimbursementsCsv } from '../report/finance-files';
@@ -44,7 +43,7 @@ export class ReportCommand extends LedgerCommand<ReportCommandOptions> {
   }
 
   protected async execute(options: ReportCommandOptions, context: CommandContext): Promise<number> {
-    const readStore = await openConfiguredReadStore(context.config, 'create');
+    const readStore = await context.openReadStore('create');
     try {
       // The report is of the ledger as it stands: the read models catch up first (safe beside a running projector).
       await new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS }).catchUp();

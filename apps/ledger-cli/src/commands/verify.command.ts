@@ -13,7 +13,6 @@ import { parseCheckpointPublicKey, verifyAgainstCheckpoints, type CheckpointVeri
 import type { ReadStore } from '@app/projections';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../cli-errors';
-import { openConfiguredReadStore } from '../open-store';
 import { LedgerCommand, type CommandContext } from '../ledger-command';
 import type { StoreAccess } from '../open-store';
 import { parseStreamId, stringOption } from '../options';
@@ -30,8 +29,9 @@ interface VerifyCommandOptions {
 
 /**
  * `ledger verify [--stream S | --file EXPORT.jsonl] [--against CHECKPOINTS --checkpoint-key KEY] [--json]`: the hash
- * chain (DESIGN §6), and with --against the Merkle tree recomputed from the log against every signed checkpoint;
- * exit 1 names every event that does not hold (up to MAX_REPORTED_FAILURES), or a stream that does not exist.
+ * chain (each event's hash covers its content and the previous event's hash, so an edit anywhere shows), and with
+ * --against the Merkle tree recomputed from the log against every signed checkpoint; exit 1 names every event that
+ * does not hold (up to MAX_REPORTED_FAILURES), or a stream that does not exist.
  */
 @Command({
   name: 'verify',
@@ -105,7 +105,7 @@ export class VerifyCommand extends LedgerCommand<VerifyCommandOptions> {
     if (options.against !== undefined) {
       let readStore: ReadStore | undefined;
       try {
-        readStore = await openConfiguredReadStore(context.config, 'existing');
+        readStore = await context.openReadStore('existing');
       } catch {
         readStore = undefined;
       }

@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VerifiedIncidentReport } from '@app/ledger/scenario';
+import type { VerifiedIncidentReport } from '@app/incident-scenario';
 import { reimbursementsCsv } from '@app/projections';
 import { UsageError } from '../cli-errors';
 import { incidentHtml } from './html-report';

@@ -1,4 +1,4 @@
-import { easternOf, type IncidentReport, type TimelineItem, type VerifiedIncidentReport } from '@app/ledger/scenario';
+import { easternOf, type IncidentReport, type TimelineItem, type VerifiedIncidentReport } from '@app/incident-scenario';
 import { DateTime } from 'luxon';
 import { grouped } from './text-report';
 

@@ -1,4 +1,4 @@
-import type { CheckedRefusal, RiskSummary, ScenarioResult, VerifiedIncidentReport } from '@app/ledger/scenario';
+import type { CheckedRefusal, RiskSummary, ScenarioResult, VerifiedIncidentReport } from '@app/incident-scenario';
 import { DateTime } from 'luxon';
 import type { ScenarioStore } from './scenario-store';
 

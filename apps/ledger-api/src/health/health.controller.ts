@@ -1,8 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { LEDGER_CONFIG, type LedgerConfig } from '@app/ledger';
-import { ProjectionRunner, type ProjectionStatus } from '@app/projections';
+import { HealthReader, LEDGER_CONFIG, type LedgerConfig } from '@app/ledger';
+import type { ProjectionStatus } from '@app/projections';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../http/roles.decorator';
 
@@ -31,23 +30,23 @@ function withinTimeout<T>(work: Promise<T>, what: string): Promise<T> {
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly reader: HealthReader,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
-    private readonly projections: ProjectionRunner,
   ) {}
 
   @Get()
   @Public()
   @ApiOperation({ summary: "Liveness, the event store's head, and each projection's lag (events and seconds behind)" })
   async health() {
-    const [head, projections] = await Promise.all([this.store.headPosition(), this.projections.status()]);
+    const [head, projections] = await Promise.all([this.reader.headPosition(), this.reader.projectionStatus()]);
+    const eventStoreHealth = this.reader.eventStoreHealth();
     return {
       status: 'ok' as const,
       eventStore: this.config.eventStore.kind,
       readStore: this.config.readStore.kind,
       headPosition: head?.toString() ?? null,
       // Adapter-specific: EventStoreDB's clock skew, append deadline and appends still to be confirmed.
-      ...(this.store.health === undefined ? {} : { eventStoreHealth: this.store.health() }),
+      ...(eventStoreHealth === undefined ? {} : { eventStoreHealth }),
       projections: projections.map(projectionView),
     };
   }
@@ -71,8 +70,8 @@ export class HealthController {
     let headPosition: string | null = null;
     let projections: ReturnType<typeof projectionView>[] = [];
     try {
-      headPosition = (await withinTimeout(this.store.headPosition(), 'the event store'))?.toString() ?? null;
-      const statuses = await withinTimeout(this.projections.status(), 'the read store');
+      headPosition = (await withinTimeout(this.reader.headPosition(), 'the event store'))?.toString() ?? null;
+      const statuses = await withinTimeout(this.reader.projectionStatus(), 'the read store');
       projections = statuses.map(projectionView);
       for (const projection of statuses) {
         if (projection.lagEvents > BigInt(maxLagEvents)) reasons.push(`${projection.name} is ${projection.lagEvents} events behind (at most ${maxLagEvents})`);

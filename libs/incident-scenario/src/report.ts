@@ -41,15 +41,8 @@ import {
 } from '@app/projections';
 import { DateTime } from 'luxon';
 import { INCIDENT_ID, PUBLIC_MILESTONES, PUBLISHED, TIMES } from './facts';
-import {
-  INCIDENT_TIMELINE,
-  incidentTimelineProjection,
-  TIMELINE_ENTRY,
-  UNAUTHORIZED_WITHDRAWAL,
-  type AttackWindowRow,
-  type TimelineEntryRow,
-  type UnauthorizedWithdrawalRow,
-} from './incident-timeline.projection';
+import { incidentTimelineProjection, type AttackWindowRow, type TimelineEntryRow, type UnauthorizedWithdrawalRow } from './incident-timeline/incident-timeline.projection';
+import { attackWindow, timelineEntries, unauthorizedWithdrawals } from './incident-timeline/incident-timeline.query';
 
 /** The read models the report is computed from: the ledger's own, and the scenario's timeline. */
 export const REPORT_PROJECTIONS: readonly Projection[] = [...ALL_PROJECTIONS, incidentTimelineProjection];
@@ -288,10 +281,8 @@ export async function computeIncidentReport(rs: ReadStore, incidentId: string = 
   const claims = await all((cursor) => protectionClaims(rs, { cursor, limit }));
   const alerts = await all((cursor) => riskAlerts(rs, { cursor, limit }));
   const unauthorized = (await all((cursor) => unauthorizedWithdrawals(rs, incidentId, cursor))).filter((row) => row.incidentId === incidentId);
-  const entryRows = await rs.list<TimelineEntryRow>(INCIDENT_TIMELINE, { filter: { status: TIMELINE_ENTRY }, limit });
-  if (entryRows.length === limit) throw new Error(`more than ${limit - 1} platform and incident events: the timeline would be cut short`);
-  const entries = entryRows.map((row) => row.doc);
-  const window = (await rs.get<AttackWindowRow>(INCIDENT_TIMELINE, `attack/${incidentId}`))?.doc ?? null;
+  const entries = await timelineEntries(rs, limit);
+  const window = await attackWindow(rs, incidentId);
   const assets = orderAssets(totals.assets);
   const withdrawals = accounts.flatMap((account) => account.withdrawals);
   const figure = (row: LossTotalsRow, field: 'lost' | 'prevented' | 'reimbursed' | 'outstanding'): AssetFigure => ({
@@ -333,18 +324,6 @@ export async function computeIncidentReport(rs: ReadStore, incidentId: string = 
     risk: riskSummaryOf({ alerts, openedAt: totals.openedAt, accounts, unauthorized, assets }),
   };
   return { report, lossTotals: assets, accounts, reimbursements: repaid, claims };
-}
-
-/** The timeline read model's unauthorized-withdrawal rows of one incident, a page at a time. */
-async function unauthorizedWithdrawals(rs: ReadStore, incidentId: string, cursor: string | undefined): Promise<Page<UnauthorizedWithdrawalRow>> {
-  const rows = await rs.list<UnauthorizedWithdrawalRow>(INCIDENT_TIMELINE, {
-    filter: { incidentId, status: UNAUTHORIZED_WITHDRAWAL },
-    afterKey: cursor,
-    limit: MAX_PAGE_LIMIT + 1,
-  });
-  const more = rows.length > MAX_PAGE_LIMIT;
-  const items = rows.slice(0, MAX_PAGE_LIMIT);
-  return { items: items.map((row) => row.doc), nextCursor: more ? items[items.length - 1]!.key : null };
 }
 
 const ratio = (numerator: number, denominator: number): string | null => {

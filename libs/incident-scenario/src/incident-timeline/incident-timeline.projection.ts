@@ -73,7 +73,9 @@ export interface AttackWindowRow {
 
 const entryKey = (position: bigint): string => `entry/${position.toString().padStart(20, '0')}`;
 const requestedKey = (streamId: string, withdrawalId: string): string => `requested/${streamId}/${withdrawalId}`;
-const windowKey = (incidentId: string): string => `attack/${incidentId}`;
+/** Where an incident's attack window is kept: the query reads it by this key. */
+export const ATTACK_WINDOW_KEY_PREFIX = 'attack/';
+const windowKey = (incidentId: string): string => `${ATTACK_WINDOW_KEY_PREFIX}${incidentId}`;
 
 function entry(view: ReadModelView, event: RecordedEvent, at: string, incidentId: string | null): void {
   const row: TimelineEntryRow = {

@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { auditEventView, EVENT_STORE, UnknownStreamError, verifyEventStore, verifyReportView, verifyStream, type AuditEventView, type EventStore, type Hash } from '@app/event-store';
-import { CHECKPOINT_ISSUED, CHECKPOINT_KEY, checkpointPublicJwk, CHECKPOINTS_STREAM, READ_STORE, type CheckpointKey, type SignedCheckpoint } from '@app/ledger';
-import { StoredMerkleTree, type ReadStore } from '@app/projections';
-import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, CheckpointsQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from '../dto/read.dto';
+import { UnknownStreamError, type AuditEventView, type Hash } from '@app/event-store';
+import { AuditReader, type SignedCheckpoint } from '@app/ledger';
+import type { StoredMerkleTree } from '@app/projections';
+import { AuditEventsQuery, AuditStreamQuery, AuditVerifyQuery, CheckpointsQuery, MerkleConsistencyQuery, MerkleInclusionQuery } from './audit.dto';
 import { badRequest } from '../http/validation';
 import { Roles } from '../http/roles.decorator';
 
@@ -23,16 +23,15 @@ interface EventPage {
   readonly next: string | null;
 }
 
-/** History for auditors: the raw events with their metadata and hash chain, and its verification (DESIGN §6). */
+/**
+ * History for auditors: the raw events with their metadata and hash chain, and its verification, so that an auditor
+ * can check the log without trusting the read models built from it.
+ */
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('audit')
 export class AuditController {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(READ_STORE) private readonly readStore: ReadStore,
-    @Inject(CHECKPOINT_KEY) private readonly checkpointKey: CheckpointKey,
-  ) {}
+  constructor(private readonly audit: AuditReader) {}
 
   @Get('streams/:stream')
   @Roles('auditor')
@@ -40,9 +39,7 @@ export class AuditController {
   async stream(@Param('stream') stream: string, @Query() query: AuditStreamQuery): Promise<EventPage & { streamId: string }> {
     if (!STREAM_PARAM.test(stream)) throw badRequest([{ field: 'stream', reasons: ['must be a stream name such as account-alice'] }]);
     const limit = pageSize(query.limit);
-    const events: AuditEventView[] = [];
-    const fromRevision = BigInt(query.fromRevision ?? '0');
-    for await (const event of this.store.readStream(stream, { fromRevision, maxCount: limit + 1 })) events.push(auditEventView(event));
+    const events = await this.audit.streamEvents(stream, BigInt(query.fromRevision ?? '0'), limit + 1);
     const more = events.length > limit;
     return { streamId: stream, events: events.slice(0, limit), next: more ? events[limit]!.revision : null };
   }
@@ -52,9 +49,7 @@ export class AuditController {
   @ApiOperation({ summary: 'The global log in commit order from a position (inclusive), with metadata' })
   async events(@Query() query: AuditEventsQuery): Promise<EventPage> {
     const limit = pageSize(query.limit);
-    const events: AuditEventView[] = [];
-    const fromPosition = BigInt(query.fromPosition ?? '0');
-    for await (const event of this.store.readAll({ fromPosition, maxCount: limit + 1 })) events.push(auditEventView(event));
+    const events = await this.audit.logEvents(BigInt(query.fromPosition ?? '0'), limit + 1);
     const more = events.length > limit;
     return { events: events.slice(0, limit), next: more ? events[limit]!.position : null };
   }
@@ -65,8 +60,7 @@ export class AuditController {
   @ApiResponse({ status: 404, description: 'the stream named by `stream` does not exist (`code`: STREAM_NOT_FOUND)' })
   async verify(@Query() query: AuditVerifyQuery) {
     try {
-      const report = query.stream === undefined ? await verifyEventStore(this.store) : await verifyStream(this.store, query.stream);
-      return verifyReportView(report);
+      return await this.audit.verify(query.stream);
     } catch (error) {
       if (error instanceof UnknownStreamError) throw new NotFoundException({ message: error.message, code: error.code });
       throw error;
@@ -77,7 +71,7 @@ export class AuditController {
   @Roles('auditor')
   @ApiOperation({ summary: "The Merkle tree over the log (RFC 9162): its size, head and last event's position (it follows the log about a second behind)" })
   async tree() {
-    const tree = await StoredMerkleTree.open(this.readStore);
+    const tree = await this.audit.merkleTree();
     return { treeSize: tree.size, rootHash: base64(await tree.head()), lastPosition: tree.lastPosition?.toString() ?? null };
   }
 
@@ -85,7 +79,7 @@ export class AuditController {
   @Roles('auditor')
   @ApiOperation({ summary: "The audit path of an event's leaf in the tree of treeSize leaves (RFC 9162 section 2.1.3), hashes in base64" })
   async inclusion(@Query() query: MerkleInclusionQuery) {
-    const tree = await StoredMerkleTree.open(this.readStore);
+    const tree = await this.audit.merkleTree();
     const treeSize = this.treeSize(tree, query.treeSize, 'treeSize');
     const position = BigInt(query.position);
     const index = await tree.indexOf(position);
@@ -107,7 +101,7 @@ export class AuditController {
   @Roles('auditor')
   @ApiOperation({ summary: 'That the tree of `from` leaves is a prefix of the tree of `to` leaves (RFC 9162 section 2.1.4), hashes in base64' })
   async consistency(@Query() query: MerkleConsistencyQuery) {
-    const tree = await StoredMerkleTree.open(this.readStore);
+    const tree = await this.audit.merkleTree();
     const to = this.treeSize(tree, query.to, 'to');
     const from = Number(query.from);
     if (from > to) throw badRequest([{ field: 'from', reasons: [`must be at most to (${to})`] }]);
@@ -124,7 +118,7 @@ export class AuditController {
   @Roles('auditor')
   @ApiOperation({ summary: "The public key (JWK, Ed25519) that verifies the ledger's signed checkpoints: keep a copy outside the ledger" })
   checkpointPublicKey() {
-    return checkpointPublicJwk(this.checkpointKey);
+    return this.audit.checkpointPublicKey();
   }
 
   @Get('checkpoints')
@@ -132,11 +126,7 @@ export class AuditController {
   @ApiOperation({ summary: 'The latest signed checkpoints of the Merkle tree, newest first (each a compact JWS with its body)' })
   async checkpoints(@Query() query: CheckpointsQuery): Promise<{ checkpoints: SignedCheckpoint[] }> {
     const limit = pageSize(query.limit);
-    const checkpoints: SignedCheckpoint[] = [];
-    for await (const event of this.store.readStream(CHECKPOINTS_STREAM, { direction: 'backwards', maxCount: limit })) {
-      if (event.type === CHECKPOINT_ISSUED) checkpoints.push(event.data as SignedCheckpoint);
-    }
-    return { checkpoints };
+    return { checkpoints: await this.audit.latestCheckpoints(limit) };
   }
 
   private treeSize(tree: StoredMerkleTree, raw: string | undefined, field: string): number {

@@ -1,11 +1,10 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ApiKeyConfig, Role } from './config';
-import { ROLES } from './config';
+import { ROLES, type Role } from './role';
 
 /**
- * API keys (DESIGN §7, the access-control issue). Each key has one role. Keys come from LEDGER_API_KEYS, or are
+ * API keys. Each key has one role. Keys come from LEDGER_API_KEYS, or are
  * generated on first start and kept in `<data dir>/api-keys.json` as scrypt hashes only; the plaintext is shown
  * once. A key's id is public (it is what events and logs name); the key itself is never logged or stored.
  */
@@ -18,6 +17,12 @@ const SCRYPT_PARAMS: ScryptOptions = { N: 16_384, r: 8, p: 1, maxmem: 64 * 1024 
 const SCRYPT_KEY_LENGTH = 32;
 /** A presented key longer than this is refused before any hashing. */
 export const MAX_PRESENTED_KEY_LENGTH = 256;
+
+/** A key as LEDGER_API_KEYS configures it: `role=key`. */
+export interface ApiKeyConfig {
+  readonly role: Role;
+  readonly key: string;
+}
 
 export interface Principal {
   readonly id: string;

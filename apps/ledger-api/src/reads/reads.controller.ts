@@ -14,7 +14,7 @@ import {
   type ReimbursementRow,
 } from '@app/projections';
 import type { FastifyReply } from 'fastify';
-import { AsOfQuery, IncidentLedgerQueryDto, ProtectionClaimsQueryDto, ReimbursementsQueryDto } from '../dto/read.dto';
+import { AsOfQuery, IncidentLedgerQueryDto, ProtectionClaimsQueryDto, ReimbursementsQueryDto } from './read.dto';
 import { IdParamPipe } from '../http/id-param.pipe';
 import { ReadModelsService, type ReadModels } from '../http/read-models.service';
 import { Roles } from '../http/roles.decorator';
@@ -32,7 +32,7 @@ function describe(res: FastifyReply, models: ReadModels): void {
   if (!models.current) res.header('X-Read-Model-Stale', 'true');
 }
 
-/** Read models for finance and auditors (DESIGN §6, §7). */
+/** Read models for finance and auditors: the projections' answers, now or as of a past position or instant. */
 @ApiTags('read models')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, description: 'invalid query; every failing parameter is named' })

@@ -3,7 +3,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Matches, MaxLength, registerDecorator, type ValidationArguments } from 'class-validator';
 
-/** A client-chosen id: `[A-Za-z0-9_-]{1,64}` (DESIGN §7). */
+/** A client-chosen id: `[A-Za-z0-9_-]{1,64}`, safe in a path, a stream name and a log line. */
 export function IsLedgerId(example = 'acct-1001'): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ example, pattern: ID_PATTERN.source, maxLength: ID_MAX_LENGTH }),
@@ -33,7 +33,8 @@ export function IsText(maxLength: number, example: string): PropertyDecorator {
 
 /**
  * A positive amount of the asset named by a sibling property, as a decimal string with no more decimals than
- * the asset has (DESIGN §3). JSON numbers, exponents, signs, hex, spaces and zero are refused with the reason.
+ * the asset has: money is exact, so an amount the asset cannot hold is refused rather than rounded. JSON numbers,
+ * exponents, signs, hex, spaces and zero are refused with the reason.
  */
 export function IsPositiveAmountOf(assetProperty: string): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {

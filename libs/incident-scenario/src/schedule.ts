@@ -1,5 +1,5 @@
 import type { DateTime } from 'luxon';
-import type { ManualClock } from '../clock';
+import type { ManualClock } from '@app/ledger';
 
 /** Commands in flight at once within one instant: enough for group commit to batch them, bounded all the same. */
 export const MAX_STEPS_IN_FLIGHT = 512;

@@ -2,12 +2,11 @@ import { TRANSACTION_TYPES, TWO_FACTOR_METHODS, type TransactionType, type TwoFa
 import { COMPACT_JWS_PATTERN, MAX_PROOF_LENGTH } from '@app/ledger';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { IsAsset, IsLedgerId, IsPositiveAmountOf, IsText } from './validators';
+import { IsAsset, IsLedgerId, IsPositiveAmountOf } from '../http/validators';
 
 /** Blockchain addresses and memo tags: bounded, no spaces, no control characters. */
 const ADDRESS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{7,127}$/;
 const TX_HASH_PATTERN = /^(0x)?[A-Za-z0-9]{16,128}$/;
-export const REASON_MAX_LENGTH = 500;
 
 function IsAddress(): PropertyDecorator {
   return (target, key) => {
@@ -37,43 +36,39 @@ function IsSecondFactorProof(): PropertyDecorator {
 }
 
 export class OpenAccountDto {
-  @IsLedgerId('acct-1001') accountId!: string;
+  @IsLedgerId('acct-1001') readonly accountId!: string;
 }
 
 export class DepositDto {
-  @IsLedgerId('dep-1') depositId!: string;
-  @IsAsset() asset!: AssetCode;
-  @IsPositiveAmountOf('asset') amount!: string;
+  @IsLedgerId('dep-1') readonly depositId!: string;
+  @IsAsset() readonly asset!: AssetCode;
+  @IsPositiveAmountOf('asset') readonly amount!: string;
 }
 
 export class EnrolTwoFactorDto {
-  @IsLedgerId('tok-1') tokenId!: string;
+  @IsLedgerId('tok-1') readonly tokenId!: string;
   @ApiProperty({ enum: TWO_FACTOR_METHODS })
   @IsString({ message: '$property must be a string' })
   @IsIn(TWO_FACTOR_METHODS, { message: `$property must be one of ${TWO_FACTOR_METHODS.join(', ')}` })
-  method!: TwoFactorMethod;
-}
-
-export class ReasonDto {
-  @IsText(REASON_MAX_LENGTH, 'customer request') reason!: string;
+  readonly method!: TwoFactorMethod;
 }
 
 export class AddressDto {
-  @IsAddress() address!: string;
-  @IsAsset() asset!: AssetCode;
+  @IsAddress() readonly address!: string;
+  @IsAsset() readonly asset!: AssetCode;
 }
 
 export class WhitelistAddressDto extends AddressDto {
-  @IsSecondFactorProof() secondFactor?: string;
+  @IsSecondFactorProof() readonly secondFactor?: string;
 }
 
 export class RequestWithdrawalDto {
-  @IsLedgerId('wd-1') withdrawalId!: string;
-  @IsAsset() asset!: AssetCode;
-  @IsPositiveAmountOf('asset') amount!: string;
-  @IsAddress() address!: string;
-  @IsLedgerId('tok-1') twoFactorTokenId!: string;
-  @IsSecondFactorProof() secondFactor?: string;
+  @IsLedgerId('wd-1') readonly withdrawalId!: string;
+  @IsAsset() readonly asset!: AssetCode;
+  @IsPositiveAmountOf('asset') readonly amount!: string;
+  @IsAddress() readonly address!: string;
+  @IsLedgerId('tok-1') readonly twoFactorTokenId!: string;
+  @IsSecondFactorProof() readonly secondFactor?: string;
 }
 
 /** Commands that carry nothing but their path. Any field sent is refused. */
@@ -83,24 +78,24 @@ export class SettleWithdrawalDto {
   @ApiProperty({ example: '0x9f2c4a0b7d1e3f5a6b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c' })
   @IsString({ message: '$property must be a string' })
   @Matches(TX_HASH_PATTERN, { message: '$property must be 16 to 128 letters or digits, optionally after 0x' })
-  txHash!: string;
+  readonly txHash!: string;
 }
 
 export class ReportUnauthorizedDto {
-  @IsLedgerId('inc-2022-01-17') incidentId!: string;
+  @IsLedgerId('inc-2022-01-17') readonly incidentId!: string;
 }
 
 export class ReimburseDto {
-  @IsLedgerId('reimb-1') reimbursementId!: string;
-  @IsLedgerId('inc-2022-01-17') incidentId!: string;
-  @IsAsset() asset!: AssetCode;
-  @IsPositiveAmountOf('asset') amount!: string;
+  @IsLedgerId('reimb-1') readonly reimbursementId!: string;
+  @IsLedgerId('inc-2022-01-17') readonly incidentId!: string;
+  @IsAsset() readonly asset!: AssetCode;
+  @IsPositiveAmountOf('asset') readonly amount!: string;
 }
 
 export class SetMfaDto {
   @ApiProperty({ example: true })
   @IsBoolean({ message: '$property must be true or false' })
-  enabled!: boolean;
+  readonly enabled!: boolean;
 
   @ApiProperty({ enum: TRANSACTION_TYPES, isArray: true, example: ['withdrawal', 'whitelist'] })
   @IsArray({ message: '$property must be an array' })
@@ -108,20 +103,20 @@ export class SetMfaDto {
   @ArrayMaxSize(TRANSACTION_TYPES.length, { message: `$property must have at most ${TRANSACTION_TYPES.length} entries` })
   @ArrayUnique({ message: '$property must not repeat a type' })
   @IsIn(TRANSACTION_TYPES, { each: true, message: `each of $property must be one of ${TRANSACTION_TYPES.join(', ')}` })
-  transactionTypes!: TransactionType[];
+  readonly transactionTypes!: TransactionType[];
 }
 
 export class FileProtectionClaimDto {
-  @IsLedgerId('claim-1') claimId!: string;
-  @IsLedgerId('wd-1') withdrawalId!: string;
+  @IsLedgerId('claim-1') readonly claimId!: string;
+  @IsLedgerId('wd-1') readonly withdrawalId!: string;
 
   @ApiProperty({ example: 'PR-2022-0316-118', nullable: true, description: 'the police report reference, or null when none was filed' })
   @ValidateIf((_object, value) => value !== null)
   @IsString({ message: '$property must be a string or null' })
   @Matches(/^[A-Za-z0-9/ ._-]{1,64}$/, { message: '$property must be 1 to 64 of letters, digits, space, / . _ -' })
-  policeReportReference!: string | null;
+  readonly policeReportReference!: string | null;
 
-  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) policeReportCopyProvided!: boolean;
-  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) questionnaireCompleted!: boolean;
-  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) deviceJailbroken!: boolean;
+  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) readonly policeReportCopyProvided!: boolean;
+  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) readonly questionnaireCompleted!: boolean;
+  @ApiProperty() @IsBoolean({ message: '$property must be true or false' }) readonly deviceJailbroken!: boolean;
 }

@@ -3,7 +3,7 @@ import { Body, Controller, Logger, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Ledger, TwoFactorRevocationJob, type CommandMetadata } from '@app/ledger';
 import type { FastifyReply } from 'fastify';
-import { CloseIncidentDto, HaltWithdrawalsDto, OpenIncidentDto, RecordPriceDto, RevokeAllTwoFactorDto, SecondFactorPolicyDto, WithdrawalPolicyDto } from '../dto/platform.dto';
+import { CloseIncidentDto, HaltWithdrawalsDto, OpenIncidentDto, RecordPriceDto, RevokeAllTwoFactorDto, SecondFactorPolicyDto, WithdrawalPolicyDto } from './platform.dto';
 import { CommandMeta } from '../http/command-metadata.decorator';
 import { CommandResponse, respond } from '../http/command-response';
 import { IdParamPipe } from '../http/id-param.pipe';

@@ -13,12 +13,19 @@ import {
 } from '@app/domain';
 import { openSqliteEventStore, type EventStore } from '@app/event-store';
 import type { DateTime } from 'luxon';
-import { ManualClock } from '../clock';
-import type { CommandResult } from '../command-executor';
-import type { Actor, CommandMetadata } from '../command-metadata';
-import { Ledger, type AccountRequest } from '../ledger';
-import { deterministicAttester, signProof, verifierFor, type Attester } from '../second-factor/attester';
-import { TwoFactorRevocationJob } from '../two-factor-revocation.job';
+import {
+  deterministicAttester,
+  Ledger,
+  ManualClock,
+  signProof,
+  TwoFactorRevocationJob,
+  verifierFor,
+  type AccountRequest,
+  type Actor,
+  type Attester,
+  type CommandMetadata,
+  type CommandResult,
+} from '@app/ledger';
 import {
   INCIDENT_ID,
   INCIDENT_TITLE,
@@ -280,7 +287,8 @@ class ScenarioRun {
   // ---- January: accounts, prices, the attack ---------------------------------------------------------------------
 
   private planJanuary(): void {
-    // The platform ran with no hold on new whitelisted addresses before the incident (DESIGN rule 4).
+    // The platform ran with no hold on new whitelisted addresses before the incident: a fresh ledger starts with
+    // 24 hours, and the scenario adds that hold only from 2022-01-18T10:17Z, as happened.
     this.schedule.at(TIMES.platformStart, 'platform', null, 1, () => this.platform('hold-0h', { type: 'ChangeWithdrawalPolicy', data: { newAddressHoldHours: 0 } }));
     // Nor did it ask for proof of the second factor per transaction: a fresh ledger requires it, January 2022 did not.
     if (this.defences === 'off') {

@@ -9,21 +9,21 @@ import {
   EnrolTwoFactorDto,
   FileProtectionClaimDto,
   OpenAccountDto,
-  ReasonDto,
   ReimburseDto,
   ReportUnauthorizedDto,
   RequestWithdrawalDto,
   SetMfaDto,
   SettleWithdrawalDto,
   WhitelistAddressDto,
-} from '../dto/account.dto';
+} from './account.dto';
+import { ReasonDto } from '../http/shared.dto';
 import { CommandMeta } from '../http/command-metadata.decorator';
 import { CommandResponse, respond } from '../http/command-response';
 import { IdParamPipe } from '../http/id-param.pipe';
 import { Roles } from '../http/roles.decorator';
 
 /**
- * Account commands (DESIGN §7). Each route validates its body, sends one command and maps the result; the rules
+ * Account commands, sent by backend services. Each route validates its body, sends one command and maps the result; the rules
  * live in the domain's account decider.
  */
 @ApiTags('accounts')

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ManualClock } from '../clock';
+import { ManualClock } from '@app/ledger';
 import { Schedule } from './schedule';
 
 const T0 = DateTime.fromISO('2022-01-18T00:00:00Z', { zone: 'utc' });

@@ -1,0 +1,2 @@
+export * from './incident-timeline.projection';
+export * from './incident-timeline.query';
