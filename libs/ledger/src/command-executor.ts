@@ -47,9 +47,10 @@ function replayOf(record: CommandRecord, metadata: CommandMetadata): CommandResu
 }
 
 /**
- * The command path (DESIGN §5): load the stream, decide, append with the loaded revision as the expected
+ * The command path: load the stream, decide, append with the loaded revision as the expected
  * revision; retry a bounded number of times when the stream changed in between. Commands on one stream are
- * serialised in this process; across processes the expected revision decides.
+ * serialised in this process; across processes the expected revision decides, so a decision is never appended on
+ * top of a state it did not see.
  */
 export class CommandExecutor {
   private readonly locks = new KeyedMutex();
