@@ -1,6 +1,6 @@
 import { ROLES, type ApiKeyConfig, type Role } from '@app/access';
 import type { EventStoreLocation } from '@app/event-store';
-import type { ReadStoreLocation } from '@app/projections';
+import { DEFAULT_ASOF_SNAPSHOT_EVERY, MAX_ASOF_SNAPSHOT_EVERY, type ReadStoreLocation } from '@app/projections';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AttesterKeyError, DEFAULT_SECOND_FACTOR_AUDIENCE, parseAttesterKeys, type AttesterKey } from './second-factor/attester-keys';
 import { parseCheckpointKey } from './checkpoints/checkpoint';
@@ -39,6 +39,11 @@ export interface LedgerConfig {
   readonly checkpoints: CheckpointConfig;
   /** When /health/ready answers 200: how far behind the head every projection may be. */
   readonly readiness: ReadinessConfig;
+  /**
+   * LEDGER_ASOF_SNAPSHOT_EVERY: events between two snapshots of a read model that as-of reads start from (loss
+   * totals); an as-of read folds at most about this many events after its snapshot. 10,000 by default.
+   */
+  readonly asOfSnapshotEvery: number;
   /** Where /metrics is served, and whether it needs a scrape token; null when neither is configured (not served). */
   readonly metrics: MetricsConfig | null;
 }
@@ -309,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     riskMonitor: parseRiskMonitor(env.LEDGER_RISK_MONITOR),
     checkpoints: parseCheckpoints(env, cwd),
     readiness: parseReadiness(env),
+    asOfSnapshotEvery: wholeNumberIn('LEDGER_ASOF_SNAPSHOT_EVERY', env.LEDGER_ASOF_SNAPSHOT_EVERY, DEFAULT_ASOF_SNAPSHOT_EVERY, 1, MAX_ASOF_SNAPSHOT_EVERY),
     metrics: parseMetrics(env, port),
   };
 }

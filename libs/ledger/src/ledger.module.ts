@@ -83,7 +83,7 @@ export class LedgerModule {
         {
           provide: ProjectionRunner,
           useFactory: (store: EventStore, readStore: ReadStore) =>
-            new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, logger: new Logger('Projections') }),
+            new ProjectionRunner({ store, readStore, projections: ALL_PROJECTIONS, logger: new Logger('Projections'), asOfSnapshotEvery: config.asOfSnapshotEvery }),
           inject: [EVENT_STORE, READ_STORE],
         },
         {

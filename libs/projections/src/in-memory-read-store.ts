@@ -4,18 +4,22 @@ import {
   assertPromotions,
   assertListLimit,
   assertProjectionName,
+  assertSnapshotRequest,
   checkpointMatches,
   CheckpointMovedError,
   compareKeys,
   matchesFilter,
   normalizeIndex,
   ROWS_PAGE_SIZE,
+  snapshotName,
   type Checkpoint,
   type ListQuery,
   type NormalizedIndex,
   type ProjectionCommit,
   type ReadStore,
   type Promotion,
+  type SnapshotMark,
+  type SnapshotRequest,
 } from './read-store.port';
 
 interface StoredRow {
@@ -37,6 +41,8 @@ interface StoredProjection {
  */
 export class InMemoryReadStore implements ReadStore {
   private readonly projections = new Map<string, StoredProjection>();
+  /** Snapshot marks by projection, each list by position. */
+  private readonly marks = new Map<string, SnapshotMark[]>();
   private closed = false;
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {
@@ -63,12 +69,7 @@ export class InMemoryReadStore implements ReadStore {
       if (!checkpointMatches(stored, commit.version, commit.from)) {
         throw new CheckpointMovedError(commit.projection, commit.from, stored);
       }
-      const rows = [...commit.changes].map(([key, row]) => {
-        if (row === null) return { key, row: null };
-        const json = JSON.stringify(row.doc);
-        if (typeof json !== 'string') throw new TypeError(`row ${key} of ${commit.projection} has no JSON form`);
-        return { key, row: { json, index: normalizeIndex(row.index) } };
-      });
+      const rows = [...commit.changes].map(([key, row]) => ({ key, row: row === null ? null : storedRow(commit.projection, key, row) }));
       return { commit, rows };
     });
     for (const { commit, rows } of prepared) {
@@ -133,9 +134,40 @@ export class InMemoryReadStore implements ReadStore {
     }
   }
 
+  async takeSnapshot(request: SnapshotRequest): Promise<void> {
+    this.assertOpen();
+    assertSnapshotRequest(request);
+    const { source, projection, version, position, recordedAtHighWaterMs } = request;
+    const stored = this.projections.get(source);
+    if (!checkpointMatches(stored?.checkpoint, version, request.from)) throw new CheckpointMovedError(source, request.from, stored?.checkpoint);
+    // Serialised before the first write, so that a doc without a JSON form leaves nothing behind.
+    const overlay = [...request.changes].map(([key, row]) => ({ key, row: row === null ? null : storedRow(projection, key, row) }));
+    const kept: SnapshotMark[] = [];
+    for (const mark of this.marks.get(projection) ?? []) {
+      if (mark.version === version && mark.position !== position) kept.push(mark);
+      else this.projections.delete(snapshotName(projection, mark.position));
+    }
+    // Stored rows are immutable values (JSON text and a fresh index), so the copy may share them.
+    const rows = new Map(stored?.rows ?? []);
+    for (const { key, row } of overlay) {
+      if (row === null) rows.delete(key);
+      else rows.set(key, row);
+    }
+    this.projections.set(snapshotName(projection, position), { checkpoint: { position, version }, rows, sortedKeys: null });
+    kept.push({ projection, version, position, recordedAtHighWaterMs });
+    kept.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    this.marks.set(projection, kept);
+  }
+
+  async snapshots(projection: string): Promise<SnapshotMark[]> {
+    this.assertOpen();
+    return [...(this.marks.get(projection) ?? [])];
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.projections.clear();
+    this.marks.clear();
   }
 
   /** How many rows a projection holds (for tests and progress reports). */
@@ -160,6 +192,12 @@ export class InMemoryReadStore implements ReadStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('the in-memory read store is closed');
   }
+}
+
+function storedRow(projection: string, key: string, row: ReadModelRow): StoredRow {
+  const json = JSON.stringify(row.doc);
+  if (typeof json !== 'string') throw new TypeError(`row ${key} of ${projection} has no JSON form`);
+  return { json, index: normalizeIndex(row.index) };
 }
 
 function toRow<Doc>(key: string, row: StoredRow): ReadModelRow<Doc> {

@@ -12,3 +12,5 @@ export * from './read-store-location';
 export * from './merkle';
 export * from './parallel';
 export * from './side-by-side';
+export * from './as-of/as-of-reads';
+export { recordedAtHighWater, searchStart, scanPositionAsOf } from './as-of/recorded-at';

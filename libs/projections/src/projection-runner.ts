@@ -1,5 +1,6 @@
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '@app/event-store';
 import type { Projection } from './projection';
+import { recordedAtHighWater } from './as-of/recorded-at';
 import { checkpointMatches, CheckpointMovedError, type ProjectionCommit, type ReadStore } from './read-store.port';
 import { RowCache } from './row-cache';
 
@@ -24,6 +25,13 @@ export const MAX_WAIT_UNTIL_MS = 60_000;
 const MAX_ROW_LOADS_PER_EVENT = 64;
 /** Checkpoint conflicts in a row before a catch-up gives up: two runners of different versions would never agree. */
 const MAX_CONSECUTIVE_CONFLICTS = 1_000;
+/**
+ * Events (of the types this runner reads) between two as-of snapshots of a projection that opts in: an as-of read
+ * folds at most about this many events after the snapshot it starts from. Counted in events, not positions, since
+ * positions are not dense on every store (EventStoreDB's are byte offsets).
+ */
+export const DEFAULT_ASOF_SNAPSHOT_EVERY = 10_000;
+export const MAX_ASOF_SNAPSHOT_EVERY = 100_000_000;
 /** How often waitUntil looks at checkpoints that another process may move. */
 const WAIT_POLL_MS = 50;
 const RETRY_MIN_DELAY_MS = 100;
@@ -45,6 +53,11 @@ export interface ProjectionRunnerOptions {
   readonly logger?: ProjectionLogger;
   /** Milliseconds since the epoch; only for lagSeconds. Projections never see it. */
   readonly now?: () => number;
+  /**
+   * Events between two as-of snapshots of each projection that opts in (`asOfSnapshots`), 1 to
+   * MAX_ASOF_SNAPSHOT_EVERY; DEFAULT_ASOF_SNAPSHOT_EVERY when absent; null takes none (replays in memory).
+   */
+  readonly asOfSnapshotEvery?: number | null;
 }
 
 export interface CatchUpProgress {
@@ -86,6 +99,10 @@ interface Slot {
   /** The checkpoint as this runner last read or committed it. */
   checkpoint: bigint | undefined;
   behindSinceMs: number | null;
+  /** Whether this runner takes as-of snapshots of the projection. */
+  readonly snapshots: boolean;
+  /** Events folded since the last snapshot this runner took (or since it started). */
+  eventsSinceSnapshot: number;
 }
 
 const silentLogger: ProjectionLogger = { log: () => undefined, error: () => undefined };
@@ -101,8 +118,11 @@ const silentLogger: ProjectionLogger = { log: () => undefined, error: () => unde
  * checkpoints. Each projection keeps its own checkpoint, so a new projection catches up alone.
  */
 export class ProjectionRunner {
-  private readonly store: EventStore;
-  private readonly readStore: ReadStore;
+  /** The log this runner folds (as-of reads fold the same log). */
+  readonly store: EventStore;
+  /** The read models it writes. */
+  readonly readStore: ReadStore;
+  private readonly projectionList: readonly Projection[];
   private readonly slots: Slot[];
   private readonly batchSize: number;
   private readonly logger: ProjectionLogger;
@@ -117,9 +137,17 @@ export class ProjectionRunner {
   private subscription: Subscription | undefined;
   private wakeRetry: (() => void) | undefined;
   private readonly commitWaiters = new Set<() => void>();
+  private readonly snapshotEvery: number | null;
+  /** Whether this runner has looked for a snapshot at the checkpoints it started from. */
+  private startSnapshotsTaken = false;
+  /** The recordedAt high-water of the log up to a position, as the last snapshot computed it. */
+  private highWater: { readonly position: bigint; readonly ms: number } | undefined;
 
   constructor(options: ProjectionRunnerOptions) {
-    const { batchSize = DEFAULT_BATCH_SIZE, maxCachedRows = DEFAULT_MAX_CACHED_ROWS } = options;
+    const { batchSize = DEFAULT_BATCH_SIZE, maxCachedRows = DEFAULT_MAX_CACHED_ROWS, asOfSnapshotEvery = DEFAULT_ASOF_SNAPSHOT_EVERY } = options;
+    if (asOfSnapshotEvery !== null && (!Number.isSafeInteger(asOfSnapshotEvery) || asOfSnapshotEvery < 1 || asOfSnapshotEvery > MAX_ASOF_SNAPSHOT_EVERY)) {
+      throw new RangeError(`asOfSnapshotEvery must be from 1 to ${MAX_ASOF_SNAPSHOT_EVERY} or null, got ${asOfSnapshotEvery}`);
+    }
     if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
       throw new RangeError(`batchSize must be from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`);
     }
@@ -129,19 +157,32 @@ export class ProjectionRunner {
     const names = options.projections.map((projection) => projection.name);
     if (names.length === 0) throw new RangeError('a projection runner needs at least one projection');
     if (new Set(names).size !== names.length) throw new RangeError(`projection names must be unique: ${names.join(', ')}`);
-    this.store = options.store;
-    this.readStore = options.readStore;
     this.batchSize = batchSize;
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
+    this.snapshotEvery = asOfSnapshotEvery;
     this.slots = options.projections.map((projection) => ({
       projection,
       cache: new RowCache(projection, maxCachedRows),
       checkpoint: undefined,
       behindSinceMs: null,
+      snapshots: asOfSnapshotEvery !== null && projection.asOfSnapshots === true,
+      eventsSinceSnapshot: 0,
     }));
+    this.store = options.store;
+    this.readStore = options.readStore;
+    this.projectionList = options.projections;
     const eventTypes = new Set(options.projections.flatMap((projection) => [...projection.handles]));
     this.filter = { eventTypes: [...eventTypes].sort() };
+  }
+
+  get projections(): readonly Projection[] {
+    return this.projectionList;
+  }
+
+  /** The projections this runner takes as-of snapshots of. */
+  get snapshotted(): readonly Projection[] {
+    return this.slots.filter((slot) => slot.snapshots).map((slot) => slot.projection);
   }
 
   /** Folds from each projection's checkpoint to the head (or toPosition) and returns. */
@@ -205,6 +246,7 @@ export class ProjectionRunner {
 
   private async catchUpNow(options: CatchUpOptions, goOn: () => boolean): Promise<CatchUpResult> {
     await this.syncCheckpoints();
+    await this.takeStartSnapshots();
     let eventsRead = 0;
     let batches = 0;
     let conflicts = 0;
@@ -254,6 +296,8 @@ export class ProjectionRunner {
         last = event.position;
         const loading = this.fold(behind, event);
         if (loading !== undefined) await loading;
+        const snapshotting = this.snapshotIfDue(behind, event.position);
+        if (snapshotting !== undefined) await snapshotting;
         if (eventsRead % DIRTY_CHECK_EVERY === 0 && dirtyRows(behind) >= MAX_DIRTY_ROWS) {
           stoppedEarly = true;
           break;
@@ -287,6 +331,8 @@ export class ProjectionRunner {
       for (const event of events) {
         const loading = this.fold(active, event);
         if (loading !== undefined) await loading;
+        const snapshotting = this.snapshotIfDue(active, event.position);
+        if (snapshotting !== undefined) await snapshotting;
       }
     } catch (error) {
       return this.abandonBatch(error);
@@ -308,6 +354,77 @@ export class ProjectionRunner {
       }
     }
     return undefined;
+  }
+
+  // ---- as-of snapshots ----------------------------------------------------------------------------------------
+
+  /**
+   * Counts the event for every snapshotted slot that folds it, and takes a snapshot at its position of each slot
+   * that has folded snapshotEvery events since its last one. Synchronous (undefined) when none is due.
+   */
+  private snapshotIfDue(slots: readonly Slot[], position: bigint): Promise<void> | undefined {
+    let due: Slot[] | undefined;
+    for (const slot of slots) {
+      if (!slot.snapshots || position <= (slot.checkpoint ?? 0n)) continue;
+      slot.eventsSinceSnapshot += 1;
+      if (slot.eventsSinceSnapshot >= this.snapshotEvery!) (due ??= []).push(slot);
+    }
+    return due === undefined ? undefined : this.takeSnapshots(due, position);
+  }
+
+  /**
+   * Snapshots of the slots at `position`, in the middle of a batch: each is the stored rows at the slot's checkpoint
+   * with what the batch has folded since laid over them, so a rebuild's large batches are not cut to take them. A
+   * CheckpointMovedError means the batch's commit would fail too: it abandons the batch as a conflict does.
+   */
+  private async takeSnapshots(slots: readonly Slot[], position: bigint): Promise<void> {
+    const recordedAtHighWaterMs = await this.highWaterAt(position);
+    for (const slot of slots) {
+      const { name, version } = slot.projection;
+      const changes = slot.cache.changes();
+      await this.readStore.takeSnapshot({ source: name, projection: name, version, from: slot.checkpoint, position, recordedAtHighWaterMs, changes });
+      slot.eventsSinceSnapshot = 0;
+    }
+  }
+
+  /**
+   * Once per runner: a snapshot at each snapshotted projection's stored checkpoint, unless its latest snapshot is
+   * there already, so that a ledger that had none (older code, or snapshots switched on later) gets one at once.
+   * Losing a race with another runner only leaves that snapshot to the next interval.
+   */
+  private async takeStartSnapshots(): Promise<void> {
+    if (this.startSnapshotsTaken) return;
+    this.startSnapshotsTaken = true;
+    for (const slot of this.slots) {
+      if (!slot.snapshots || slot.checkpoint === undefined) continue;
+      const { name, version } = slot.projection;
+      const marks = (await this.readStore.snapshots(name)).filter((mark) => mark.version === version);
+      if (marks[marks.length - 1]?.position === slot.checkpoint) continue;
+      try {
+        await this.takeSnapshots([slot], slot.checkpoint);
+      } catch (error) {
+        if (!(error instanceof CheckpointMovedError)) throw error;
+        this.logger.log(`projection ${name}: no snapshot at start (${error.message})`);
+        this.needsSync = true;
+        await this.syncCheckpoints();
+      }
+    }
+  }
+
+  /** The recordedAt high-water of the log up to `position`, read on from the nearest snapshot before it. */
+  private async highWaterAt(position: bigint): Promise<number> {
+    let base = this.highWater !== undefined && this.highWater.position <= position ? this.highWater : undefined;
+    if (base === undefined) {
+      for (const slot of this.slots) {
+        if (!slot.snapshots) continue;
+        for (const mark of await this.readStore.snapshots(slot.projection.name)) {
+          if (mark.position <= position && (base === undefined || mark.position > base.position)) base = { position: mark.position, ms: mark.recordedAtHighWaterMs };
+        }
+      }
+    }
+    const ms = base?.position === position ? base.ms : await recordedAtHighWater(this.store, base?.position ?? 0n, position, base?.ms);
+    this.highWater = { position, ms };
+    return ms;
   }
 
   /** Commits what the slots folded, with their checkpoints moved to `end`, in one transaction. */

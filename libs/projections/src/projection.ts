@@ -69,6 +69,13 @@ export interface Projection {
   readonly partitionedBy?: 'stream';
   /** What folding it costs beside the others (1 when absent): how a parallel rebuild shares the work out. */
   readonly foldWeight?: number;
+  /**
+   * True: the runner keeps snapshots of the read model every so many events (asOfSnapshotEvery), so that a read as
+   * of a past position folds only the events after the snapshot before it. For read models that span many streams
+   * and stay small (a snapshot copies every row); a 'stream' read model is read as of a position by folding its
+   * one stream instead.
+   */
+  readonly asOfSnapshots?: boolean;
 }
 
 /** Encodes a doc held in memory for storage (identity without a codec). */

@@ -34,8 +34,8 @@ export interface ProjectionCommit {
 }
 
 /**
- * Durable read models (DESIGN §6): per projection, rows by key and one checkpoint, changed together in one
- * transaction, so that the rows always hold exactly the events up to the checkpoint.
+ * Durable read models: per projection, rows by key and one checkpoint, changed together in one transaction, so that
+ * the rows always hold exactly the events up to the checkpoint (a crash never applies an event twice or skips one).
  */
 export interface ReadStore {
   checkpoint(projection: string): Promise<Checkpoint | undefined>;
@@ -68,7 +68,109 @@ export interface ReadStore {
    * target meanwhile finds its checkpoint moved and continues from the promoted one.
    */
   promote(promotions: readonly Promotion[]): Promise<void>;
+  /**
+   * In ONE transaction: copies the rows of `request.source` under `snapshotName(request.projection, position)`,
+   * applies `request.changes` over the copy, and records the snapshot's mark, if the source's stored checkpoint is
+   * exactly `request.from` of `version` (else CheckpointMovedError, nothing written). The changes are what the runner
+   * folded after `from` up to `position` and has not committed yet, so a snapshot can be taken in the middle of a
+   * large batch (a rebuild's) without cutting the batch. Snapshots of the projection under another version are
+   * removed in the same transaction (a snapshot of another evolve would answer wrongly); one at the same position
+   * is replaced.
+   */
+  takeSnapshot(request: SnapshotRequest): Promise<void>;
+  /** The marks of a projection's snapshots (every version), by position. Their rows: `rows(snapshotName(...))`. */
+  snapshots(projection: string): Promise<SnapshotMark[]>;
   close(): Promise<void>;
+}
+
+/** Where an as-of snapshot's rows are kept: `loss-totals~at~120000`. No reader or runner asks for such a name. */
+export const SNAPSHOT_INFIX = '~at~';
+
+export function snapshotName(projection: string, position: bigint): string {
+  return `${projection}${SNAPSHOT_INFIX}${position.toString()}`;
+}
+
+/**
+ * Where the marks of a projection's snapshots are kept: rows of their own name, one per snapshot, keyed by the
+ * position padded to 20 digits (so that key order is position order). Rows, not a table of their own, so that the
+ * stores' schemas (and their migration versions) stay as they are.
+ */
+export function snapshotMarksName(projection: string): string {
+  return `${projection}~snapshots`;
+}
+
+const MARK_KEY_DIGITS = 20;
+
+/** A snapshot's mark as a row of snapshotMarksName(projection). */
+export function markRow(mark: SnapshotMark): ReadModelRow {
+  return {
+    key: mark.position.toString().padStart(MARK_KEY_DIGITS, '0'),
+    doc: { version: mark.version, position: mark.position.toString(), recordedAtHighWaterMs: mark.recordedAtHighWaterMs },
+    index: {},
+  };
+}
+
+export function markOfRow(projection: string, row: ReadModelRow): SnapshotMark {
+  const doc = row.doc as { version: number; position: string; recordedAtHighWaterMs: number };
+  if (!Number.isSafeInteger(doc.version) || !/^[0-9]+$/.test(doc.position) || !Number.isSafeInteger(doc.recordedAtHighWaterMs)) {
+    throw new Error(`snapshot mark ${row.key} of ${projection} is malformed`);
+  }
+  return { projection, version: doc.version, position: BigInt(doc.position), recordedAtHighWaterMs: doc.recordedAtHighWaterMs };
+}
+
+/** Every mark of a projection's snapshots, by position, read a page at a time. */
+export async function readSnapshotMarks(rs: Pick<ReadStore, 'rows'>, projection: string): Promise<SnapshotMark[]> {
+  const marks: SnapshotMark[] = [];
+  for await (const row of rs.rows(snapshotMarksName(projection))) marks.push(markOfRow(projection, row));
+  return marks;
+}
+
+/** A read model as it stood at a log position, kept so that an as-of read folds only what came after it. */
+export interface SnapshotMark {
+  readonly projection: string;
+  readonly version: number;
+  readonly position: bigint;
+  /**
+   * The latest `recordedAt` (milliseconds since the epoch) of ALL events at or before `position`, handled or not:
+   * when it is at or before an instant, the whole prefix up to `position` was recorded by then, so a search for
+   * "the log as of that instant" may start after `position` (positionAsOf).
+   */
+  readonly recordedAtHighWaterMs: number;
+}
+
+export interface SnapshotRequest extends SnapshotMark {
+  /**
+   * The projection whose rows are copied: the projection itself, or its staged name when a side-by-side rebuild
+   * takes the snapshot (a snapshot is a fact of the log prefix, true before the promotion too).
+   */
+  readonly source: string;
+  /** The source's checkpoint the changes were folded from (undefined: nothing stored yet). At most `position`. */
+  readonly from: bigint | undefined;
+  /** Rows changed after `from` up to `position` (null = delete), encoded as a commit's changes are. */
+  readonly changes: ReadonlyMap<string, ReadModelRow | null>;
+}
+
+/** The checks every adapter makes on a snapshot request before it writes anything. */
+export function assertSnapshotRequest(request: SnapshotRequest): void {
+  assertProjectionName(request.source);
+  assertProjectionName(request.projection);
+  assertProjectionName(snapshotName(request.projection, request.position));
+  assertProjectionName(snapshotMarksName(request.projection));
+  if (!Number.isSafeInteger(request.version) || request.version < 1) {
+    throw new RangeError(`snapshot of ${request.projection}: version must be a positive integer, got ${request.version}`);
+  }
+  if (request.position < 1n || (request.from !== undefined && request.from > request.position)) {
+    throw new RangeError(`snapshot of ${request.projection}: position must be positive and at least from, got ${request.from} to ${request.position}`);
+  }
+  for (const [key, row] of request.changes) {
+    assertRowKey(key);
+    if (row === null) continue;
+    if (row.key !== key) throw new RangeError(`snapshot of ${request.projection}: row ${row.key} is filed under key ${key}`);
+    normalizeIndex(row.index);
+  }
+  if (!Number.isSafeInteger(request.recordedAtHighWaterMs)) {
+    throw new RangeError(`snapshot of ${request.projection}: recordedAtHighWaterMs must be an integer, got ${request.recordedAtHighWaterMs}`);
+  }
 }
 
 /** A staged projection (rows and checkpoint under another name) that is to replace its target's. */

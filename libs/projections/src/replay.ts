@@ -1,5 +1,6 @@
 import { canonicalJson, type EventStore } from '@app/event-store';
 import type { DateTime } from 'luxon';
+import { scanPositionAsOf } from './as-of/recorded-at';
 import { InMemoryReadStore } from './in-memory-read-store';
 import type { Projection, ReadModelRow } from './projection';
 import { BULK_BATCH_SIZE, ProjectionRunner, type CatchUpProgress, type CatchUpResult, type ProjectionLogger } from './projection-runner';
@@ -18,6 +19,8 @@ export interface RebuildOptions {
   readonly batchSize?: number;
   readonly maxCachedRows?: number;
   readonly logger?: ProjectionLogger;
+  /** Events between as-of snapshots (ProjectionRunnerOptions); the runner's default when absent. */
+  readonly asOfSnapshotEvery?: number | null;
 }
 
 /**
@@ -48,7 +51,8 @@ export interface ReplayOptions {
 /** The read models as they stood at a position, folded in memory (the stored read models are not touched). */
 export async function replay(options: ReplayOptions): Promise<InMemoryReadStore> {
   const readStore = new InMemoryReadStore();
-  const runner = new ProjectionRunner({ ...options, readStore, batchSize: options.batchSize ?? BULK_BATCH_SIZE });
+  // A replay in memory is thrown away after the read: snapshots of it would be too.
+  const runner = new ProjectionRunner({ ...options, readStore, batchSize: options.batchSize ?? BULK_BATCH_SIZE, asOfSnapshotEvery: null });
   await runner.catchUp({ toPosition: options.toPosition, onProgress: options.onProgress });
   return readStore;
 }
@@ -60,15 +64,7 @@ export async function replay(options: ReplayOptions): Promise<InMemoryReadStore>
  */
 export async function positionAsOf(store: EventStore, instant: DateTime): Promise<bigint | undefined> {
   if (!instant.isValid) throw new RangeError('positionAsOf needs a valid instant');
-  const limitMs = instant.toMillis();
-  let last: bigint | undefined;
-  for await (const event of store.readAll()) {
-    const recordedMs = Date.parse(event.metadata.recordedAt);
-    if (Number.isNaN(recordedMs)) throw new Error(`event at ${event.position} has no valid recordedAt`);
-    if (recordedMs > limitMs) break;
-    last = event.position;
-  }
-  return last;
+  return scanPositionAsOf(store, instant.toMillis(), undefined);
 }
 
 /** The read models as they stood at an instant (see positionAsOf). */

@@ -1,7 +1,7 @@
 import type { ReadModelRow } from './projection';
 import type { Projection } from './projection';
 import type { CatchUpResult } from './projection-runner';
-import type { Checkpoint, ListQuery, ProjectionCommit, ReadStore } from './read-store.port';
+import type { Checkpoint, ListQuery, ProjectionCommit, ReadStore, SnapshotMark, SnapshotRequest } from './read-store.port';
 
 /** Where a rebuild folds a projection before it takes the projection's place: `balances~rebuild`. */
 export const STAGED_SUFFIX = '~rebuild';
@@ -43,6 +43,19 @@ export class StagedReadStore implements ReadStore {
 
   reset(projection: string): Promise<void> {
     return this.inner.reset(stagedName(projection));
+  }
+
+  /**
+   * Copies the staged rows, but files the snapshot under the target's own name: a snapshot holds the log's prefix
+   * up to its position, which is as true before the promotion as after it, so the rebuild leaves as-of reads their
+   * snapshots even when it is stopped before the swap.
+   */
+  takeSnapshot(request: SnapshotRequest): Promise<void> {
+    return this.inner.takeSnapshot({ ...request, source: stagedName(request.source) });
+  }
+
+  snapshots(projection: string): Promise<SnapshotMark[]> {
+    return this.inner.snapshots(projection);
   }
 
   promote(): Promise<void> {

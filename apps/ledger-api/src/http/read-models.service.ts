@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { positionAsOf, ProjectionRunner, READ_STORE, replay, type Projection, type ReadStore } from '@app/projections';
+import { AsOfReads, ProjectionRunner, READ_STORE, type AsOfScope, type Projection, type ReadStore } from '@app/projections';
 import { DateTime } from 'luxon';
 import type { AsOfQuery } from '../reads/read.dto';
 import { badRequest } from './validation';
@@ -18,30 +17,35 @@ export interface ReadModels {
 
 /**
  * Chooses what a read answers from: the stored read models, once they have caught up with every event committed
- * before the request arrived (so a client reads its own writes), or an in-memory replay cut at a past position or
- * instant (as-of queries).
+ * before the request arrived (so a client reads its own writes), or the read models as of a past position or
+ * instant, which AsOfReads (libs/projections) folds in memory at a bounded cost. This class only turns the query
+ * into a position and refusals into 400s.
  */
 @Injectable()
 export class ReadModelsService {
+  private readonly asOf: AsOfReads;
+
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_STORE) private readonly readStore: ReadStore,
     private readonly runner: ProjectionRunner,
-  ) {}
+  ) {
+    this.asOf = AsOfReads.of(runner);
+  }
 
   async current(): Promise<ReadModels> {
-    const head = (await this.store.headPosition()) ?? null;
+    const head = (await this.asOf.headPosition()) ?? null;
     const current = head === null ? true : await this.runner.waitUntil(head, READ_YOUR_WRITES_WAIT_MS);
     return { readStore: this.readStore, position: head, current };
   }
 
-  async at(query: AsOfQuery, projections: readonly Projection[]): Promise<ReadModels> {
+  /** `scope` narrows the fold (one account's stream for its balances); the answer is the same without it. */
+  async at(query: AsOfQuery, projections: readonly Projection[], scope: AsOfScope = {}): Promise<ReadModels> {
     if (query.asOfPosition !== undefined && query.asOf !== undefined) {
       throw badRequest([{ field: 'asOf', reasons: ['give asOf or asOfPosition, not both'] }]);
     }
     if (query.asOfPosition === undefined && query.asOf === undefined) return this.current();
     const position = query.asOfPosition !== undefined ? await this.positionWithinLog(BigInt(query.asOfPosition)) : await this.positionAt(query.asOf!);
-    const readStore = await replay({ store: this.store, projections, toPosition: position });
+    const readStore = await this.asOf.readModelsAt(position, projections, scope);
     return { readStore, position, current: true };
   }
 
@@ -50,7 +54,7 @@ export class ReadModelsService {
    * refused rather than answered as if it were the head.
    */
   private async positionWithinLog(position: bigint): Promise<bigint> {
-    const head = (await this.store.headPosition()) ?? 0n;
+    const head = (await this.asOf.headPosition()) ?? 0n;
     if (position > head) {
       throw badRequest([{ field: 'asOfPosition', reasons: [`must be at most the log's head position, ${head.toString()} (got ${position.toString()})`] }]);
     }
@@ -60,6 +64,6 @@ export class ReadModelsService {
   private async positionAt(asOf: string): Promise<bigint> {
     const instant = DateTime.fromISO(asOf, { zone: 'utc' });
     if (!instant.isValid) throw badRequest([{ field: 'asOf', reasons: ['must be an ISO-8601 instant'] }]);
-    return (await positionAsOf(this.store, instant)) ?? 0n;
+    return (await this.asOf.positionAsOf(instant)) ?? 0n;
   }
 }

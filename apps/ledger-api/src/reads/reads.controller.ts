@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { isAssetCode } from '@app/domain';
+import { accountStream, isAssetCode } from '@app/domain';
 import {
   accountBalances,
   balancesProjection,
@@ -44,7 +44,8 @@ export class ReadsController {
   @Roles('service', 'finance', 'auditor')
   @ApiOperation({ summary: 'Balances per asset (available, held, withdrawn, deposited, reimbursed); as of a position or instant' })
   async balances(@Param('id', IdParamPipe) id: string, @Query() query: AsOfQuery, @Res({ passthrough: true }) res: FastifyReply) {
-    const models = await this.models.at(query, [balancesProjection]);
+    // One account's balances come from its own stream only: the as-of fold reads that stream, not the log.
+    const models = await this.models.at(query, [balancesProjection], { stream: accountStream(id) });
     describe(res, models);
     const view = await accountBalances(models.readStore, id);
     if (!view) throw new NotFoundException({ message: 'the account does not exist', code: 'ACCOUNT_NOT_FOUND' });

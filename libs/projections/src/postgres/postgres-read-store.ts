@@ -5,15 +5,23 @@ import {
   assertPromotions,
   assertListLimit,
   assertProjectionName,
+  assertSnapshotRequest,
   checkpointMatches,
   CheckpointMovedError,
   normalizeIndex,
   ROWS_PAGE_SIZE,
+  markOfRow,
+  markRow,
+  readSnapshotMarks,
+  snapshotMarksName,
+  snapshotName,
   type Checkpoint,
   type ListQuery,
   type ProjectionCommit,
   type ReadStore,
   type Promotion,
+  type SnapshotMark,
+  type SnapshotRequest,
 } from '../read-store.port';
 import { keepConnectionErrorsFromCrashing } from '@app/event-store/postgres/postgres-schema';
 import { assertReadStoreSchemaName, migrateReadStore } from './postgres-read-store-schema';
@@ -89,7 +97,6 @@ interface CheckpointRow {
   readonly position: string | null;
 }
 
-
 const ROW_COLUMNS = 'r.key, r.doc, r.account_id, r.incident_id, r.asset, r.status';
 
 /** A row change ready to send: serialised and checked before the transaction begins. */
@@ -141,6 +148,9 @@ function statements(schema: string) {
     renameRows: `UPDATE ${rows} SET projection = $1 WHERE projection = $2`,
     // The target's row is locked (lockCheckpoints) and cleared (clearCheckpoint) before; the staged row keeps its
     // place with no checkpoint, as reset leaves it.
+    projectionRows: `SELECT ${ROW_COLUMNS} FROM ${rows} r WHERE r.projection = $1 ORDER BY r.key`,
+    copyRows: `INSERT INTO ${rows} (projection, key, doc, account_id, incident_id, asset, status)
+      SELECT $1, key, doc, account_id, incident_id, asset, status FROM ${rows} WHERE projection = $2`,
     takeCheckpoint: `UPDATE ${checkpoints} AS t SET version = s.version, position = s.position
       FROM ${checkpoints} AS s WHERE t.projection = $1 AND s.projection = $2`,
   };
@@ -233,20 +243,7 @@ export class PostgresReadStore implements ReadStore {
           throw new CheckpointMovedError(commit.projection, commit.from, current);
         }
       }
-      for (const chunk of chunks(deletes, (item) => item.key.length)) {
-        await client.query(this.sql.deleteRows, [chunk.map((item) => item.projection), chunk.map((item) => item.key)]);
-      }
-      for (const chunk of chunks(upserts, (item) => item.key.length + item.json.length)) {
-        await client.query(this.sql.upsertRows, [
-          chunk.map((item) => item.projection),
-          chunk.map((item) => item.key),
-          chunk.map((item) => item.json),
-          chunk.map((item) => item.accountId),
-          chunk.map((item) => item.incidentId),
-          chunk.map((item) => item.asset),
-          chunk.map((item) => item.status),
-        ]);
-      }
+      await this.writeChanges(client, upserts, deletes);
       const updated = await client.query(this.sql.updateCheckpoints, [
         names,
         commits.map((commit) => String(commit.version)),
@@ -299,6 +296,48 @@ export class PostgresReadStore implements ReadStore {
         await client.query(this.sql.clearCheckpoint, [staged]);
       }
     });
+  }
+
+  /**
+   * One transaction. It locks the checkpoint rows of the source and of the projection (as commits lock them, in one
+   * ordered statement): a commit of the source cannot move the checkpoint between the check and the copy, and two
+   * snapshots of one projection (the API's runner and a rebuild's) never write the same snapshot at once.
+   */
+  async takeSnapshot(request: SnapshotRequest): Promise<void> {
+    this.assertOpen();
+    assertSnapshotRequest(request);
+    const { source, projection, version, position, recordedAtHighWaterMs } = request;
+    if (!isStorable(source)) throw new RangeError(`projection ${source} cannot be stored in PostgreSQL`);
+    const name = snapshotName(projection, position);
+    // Checked and serialised before the transaction begins, as a commit's changes are.
+    const marksName = snapshotMarksName(projection);
+    const mark = markRow({ projection, version, position, recordedAtHighWaterMs });
+    const { upserts, deletes } = prepareChanges([
+      { projection: name, version, from: request.from, to: position, changes: request.changes },
+      { projection: marksName, version, from: undefined, to: position, changes: new Map([[mark.key, mark]]) },
+    ]);
+    await this.inTransaction(async (client) => {
+      const locked = await client.query<CheckpointRow>(this.sql.lockCheckpoints, [[...new Set([source, projection])]]);
+      const row = locked.rows.find((candidate) => candidate.projection === source);
+      const current = row === undefined ? undefined : toCheckpoint(row);
+      if (!checkpointMatches(current, version, request.from)) throw new CheckpointMovedError(source, request.from, current);
+      const marks = await client.query<StoredRow>(this.sql.projectionRows, [marksName]);
+      for (const stored of marks.rows) {
+        const old = markOfRow(projection, toReadModelRow(stored));
+        if (old.version === version && old.position !== position) continue;
+        await client.query(this.sql.deleteProjectionRows, [snapshotName(projection, old.position)]);
+        await client.query(this.sql.deleteRows, [[marksName], [stored.key]]);
+      }
+      await client.query(this.sql.deleteProjectionRows, [name]);
+      await client.query(this.sql.copyRows, [name, source]);
+      await this.writeChanges(client, upserts, deletes);
+    });
+  }
+
+  async snapshots(projection: string): Promise<SnapshotMark[]> {
+    this.assertOpen();
+    if (!isStorable(projection)) return [];
+    return readSnapshotMarks(this, projection);
   }
 
   async reset(projection: string): Promise<void> {
@@ -361,6 +400,24 @@ export class PostgresReadStore implements ReadStore {
     params.push(query.limit);
     const sql = `SELECT ${ROW_COLUMNS} FROM ${this.sql.rows} r WHERE ${conditions.join(' AND ')} ORDER BY r.key LIMIT $${params.length}`;
     return { sql, params };
+  }
+
+  /** Deletes, then multi-row upserts, in bounded chunks. */
+  private async writeChanges(client: PoolClient, upserts: readonly PreparedUpsert[], deletes: readonly PreparedDelete[]): Promise<void> {
+    for (const chunk of chunks(deletes, (item) => item.key.length)) {
+      await client.query(this.sql.deleteRows, [chunk.map((item) => item.projection), chunk.map((item) => item.key)]);
+    }
+    for (const chunk of chunks(upserts, (item) => item.key.length + item.json.length)) {
+      await client.query(this.sql.upsertRows, [
+        chunk.map((item) => item.projection),
+        chunk.map((item) => item.key),
+        chunk.map((item) => item.json),
+        chunk.map((item) => item.accountId),
+        chunk.map((item) => item.incidentId),
+        chunk.map((item) => item.asset),
+        chunk.map((item) => item.status),
+      ]);
+    }
   }
 
   /** Runs work in one transaction on one pooled connection; a connection that saw a fault is discarded. */

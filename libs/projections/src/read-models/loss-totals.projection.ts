@@ -195,4 +195,4 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
  * recorded later does not change a total's price, so the report never moves with the market). Prices are folded
  * from the log into the projection's own rows, so a replay values everything identically.
  */
-export const lossTotalsProjection: Projection = { name: LOSS_TOTALS, version: 2, handles: HANDLES, evolve };
+export const lossTotalsProjection: Projection = { name: LOSS_TOTALS, version: 2, handles: HANDLES, evolve, asOfSnapshots: true };

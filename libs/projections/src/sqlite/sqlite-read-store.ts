@@ -5,15 +5,23 @@ import {
   assertPromotions,
   assertListLimit,
   assertProjectionName,
+  assertSnapshotRequest,
   checkpointMatches,
   CheckpointMovedError,
   normalizeIndex,
   ROWS_PAGE_SIZE,
+  markOfRow,
+  markRow,
+  readSnapshotMarks,
+  snapshotMarksName,
+  snapshotName,
   type Checkpoint,
   type ListQuery,
   type ProjectionCommit,
   type Promotion,
   type ReadStore,
+  type SnapshotMark,
+  type SnapshotRequest,
 } from '../read-store.port';
 import { openReadStoreReader, openReadStoreWriter } from './sqlite-read-store-schema';
 import { FILTER_COLUMNS, toReadModelRow, type StoredRow } from '../sql-rows';
@@ -40,6 +48,7 @@ interface CheckpointRow {
   readonly version: number;
   readonly position: number;
 }
+
 
 
 const ROW_COLUMNS = 'key, doc, account_id, incident_id, asset, status';
@@ -71,6 +80,11 @@ function prepareWrites(db: Database.Database) {
     deleteCheckpoint: db.prepare<[string]>('DELETE FROM checkpoints WHERE projection = ?'),
     renameRows: db.prepare<[string, string]>('UPDATE rows SET projection = ? WHERE projection = ?'),
     renameCheckpoint: db.prepare<[string, string]>('UPDATE checkpoints SET projection = ? WHERE projection = ?'),
+    selectRows: db.prepare<[string], StoredRow>(`SELECT ${ROW_COLUMNS} FROM rows WHERE projection = ? ORDER BY key`),
+    copyRows: db.prepare<[string, string]>(
+      `INSERT INTO rows (projection, key, doc, account_id, incident_id, asset, status)
+       SELECT ?, key, doc, account_id, incident_id, asset, status FROM rows WHERE projection = ?`,
+    ),
   };
 }
 
@@ -189,6 +203,37 @@ export class SqliteReadStore implements ReadStore {
     });
   }
 
+  /** One write transaction: the checkpoint check, the removal of other versions' snapshots, the copy, the mark. */
+  async takeSnapshot(request: SnapshotRequest): Promise<void> {
+    this.assertOpen();
+    assertSnapshotRequest(request);
+    const { source, projection, version, position, recordedAtHighWaterMs } = request;
+    toSafeNumber(position, 'position');
+    const name = snapshotName(projection, position);
+    this.inWriteTransaction(() => {
+      const stored = this.writes.selectCheckpoint.get(source);
+      const current = stored === undefined ? undefined : toCheckpoint(stored);
+      if (!checkpointMatches(current, version, request.from)) throw new CheckpointMovedError(source, request.from, current);
+      const marksName = snapshotMarksName(projection);
+      for (const stored of this.writes.selectRows.all(marksName)) {
+        const mark = markOfRow(projection, toReadModelRow(stored));
+        if (mark.version === version && mark.position !== position) continue;
+        this.writes.deleteRows.run(snapshotName(projection, mark.position));
+        this.writes.deleteRow.run(marksName, stored.key);
+      }
+      this.writes.deleteRows.run(name);
+      this.writes.copyRows.run(name, source);
+      this.applyChanges(name, request.changes);
+      const mark = markRow({ projection, version, position, recordedAtHighWaterMs });
+      this.applyChanges(marksName, new Map([[mark.key, mark]]));
+    });
+  }
+
+  snapshots(projection: string): Promise<SnapshotMark[]> {
+    this.assertOpen();
+    return readSnapshotMarks(this, projection);
+  }
+
   private inWriteTransaction(work: () => void): void {
     this.writes.begin.run();
     try {
@@ -233,18 +278,22 @@ export class SqliteReadStore implements ReadStore {
     if (!checkpointMatches(current, commit.version, commit.from)) {
       throw new CheckpointMovedError(commit.projection, commit.from, current);
     }
-    for (const [key, row] of commit.changes) {
+    this.applyChanges(commit.projection, commit.changes);
+    this.writes.upsertCheckpoint.run(commit.projection, commit.version, toSafeNumber(commit.to, 'position'));
+  }
+
+  private applyChanges(projection: string, changes: ReadonlyMap<string, ReadModelRow | null>): void {
+    for (const [key, row] of changes) {
       if (row === null) {
-        this.writes.deleteRow.run(commit.projection, key);
+        this.writes.deleteRow.run(projection, key);
         continue;
       }
       const json = JSON.stringify(row.doc);
-      if (typeof json !== 'string') throw new TypeError(`row ${key} of ${commit.projection} has no JSON form`);
+      if (typeof json !== 'string') throw new TypeError(`row ${key} of ${projection} has no JSON form`);
       const { accountId, incidentId, asset, status } = normalizeIndex(row.index);
-      const updated = this.writes.updateDoc.run(json, commit.projection, key, accountId, incidentId, asset, status);
-      if (updated.changes === 0) this.writes.upsertRow.run(commit.projection, key, json, accountId, incidentId, asset, status);
+      const updated = this.writes.updateDoc.run(json, projection, key, accountId, incidentId, asset, status);
+      if (updated.changes === 0) this.writes.upsertRow.run(projection, key, json, accountId, incidentId, asset, status);
     }
-    this.writes.upsertCheckpoint.run(commit.projection, commit.version, toSafeNumber(commit.to, 'position'));
   }
 
   private listStatement(projection: string, query: ListQuery) {

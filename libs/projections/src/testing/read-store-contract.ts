@@ -1,5 +1,5 @@
 import type { ReadModelRow } from '../projection';
-import { CheckpointMovedError, ROWS_PAGE_SIZE, type ReadStore } from '../read-store.port';
+import { CheckpointMovedError, ROWS_PAGE_SIZE, snapshotName, type ReadStore, type SnapshotRequest } from '../read-store.port';
 
 const row = (key: string, doc: unknown, index: ReadModelRow['index'] = {}): ReadModelRow => ({ key, doc, index });
 const changes = (...rows: Array<ReadModelRow | [string, null]>): Map<string, ReadModelRow | null> =>
@@ -171,6 +171,81 @@ export function describeReadStoreContract(name: string, open: () => ReadStore | 
       expect(await rs.checkpoint('p')).toBeUndefined();
       expect(await rs.get('p', 'a')).toBeUndefined();
       await expect(rs.promote([{ staged: 'p', target: 'p' }])).rejects.toThrow(RangeError);
+    });
+
+    describe('as-of snapshots', () => {
+      const request = (over: Partial<SnapshotRequest> = {}): SnapshotRequest => ({
+        source: 'p',
+        projection: 'p',
+        version: 1,
+        from: 5n,
+        position: 8n,
+        recordedAtHighWaterMs: 1_642_000_000_000,
+        changes: new Map(),
+        ...over,
+      });
+      const rowsOf = async (name: string) => {
+        const found = [];
+        for await (const item of rs.rows(name)) found.push([item.key, item.doc]);
+        return found;
+      };
+
+      it('copies the rows at the checkpoint with the uncommitted changes laid over them, in one transaction', async () => {
+        await rs.commit('p', 1, undefined, 5n, changes(row('a', 'a@5', { incidentId: 'inc' }), row('b', 'b@5'), row('c', 'c@5')));
+        await rs.takeSnapshot(request({ changes: changes(row('a', 'a@8', { incidentId: 'inc' }), ['b', null], row('d', 'd@8')) }));
+        expect(await rowsOf(snapshotName('p', 8n))).toEqual([
+          ['a', 'a@8'],
+          ['c', 'c@5'],
+          ['d', 'd@8'],
+        ]);
+        expect(await rs.list(snapshotName('p', 8n), { filter: { incidentId: 'inc' }, limit: 10 })).toHaveLength(1);
+        expect(await rs.snapshots('p')).toEqual([{ projection: 'p', version: 1, position: 8n, recordedAtHighWaterMs: 1_642_000_000_000 }]);
+        // The projection itself is untouched: the changes belong to a batch that has not committed yet.
+        expect(await rowsOf('p')).toEqual([
+          ['a', 'a@5'],
+          ['b', 'b@5'],
+          ['c', 'c@5'],
+        ]);
+        expect(await rs.checkpoint('p')).toEqual({ position: 5n, version: 1 });
+      });
+
+      it('refuses, writing nothing, a snapshot from a checkpoint that is no longer stored', async () => {
+        await rs.commit('p', 1, undefined, 5n, changes(row('a', 1)));
+        for (const stale of [request({ from: 4n }), request({ from: undefined }), request({ version: 2 }), request({ source: 'other' })]) {
+          await expect(rs.takeSnapshot(stale)).rejects.toBeInstanceOf(CheckpointMovedError);
+        }
+        expect(await rs.snapshots('p')).toEqual([]);
+        expect(await rowsOf(snapshotName('p', 8n))).toEqual([]);
+        await expect(rs.takeSnapshot(request({ from: 9n }))).rejects.toThrow(RangeError);
+      });
+
+      it('keeps snapshots by position, replaces one at the same position, and drops those of another version', async () => {
+        await rs.commit('p', 1, undefined, 5n, changes(row('a', 'v1@5')));
+        await rs.takeSnapshot(request({ position: 5n }));
+        await rs.commit('p', 1, 5n, 12n, changes(row('a', 'v1@12')));
+        await rs.takeSnapshot(request({ from: 12n, position: 12n, recordedAtHighWaterMs: 1 }));
+        await rs.takeSnapshot(request({ from: 12n, position: 12n, recordedAtHighWaterMs: 2 }));
+        expect((await rs.snapshots('p')).map((mark) => [mark.position, mark.recordedAtHighWaterMs])).toEqual([
+          [5n, 1_642_000_000_000],
+          [12n, 2],
+        ]);
+        expect(await rowsOf(snapshotName('p', 12n))).toEqual([['a', 'v1@12']]);
+
+        await rs.reset('p');
+        await rs.commit('p', 2, undefined, 12n, changes(row('a', 'v2@12')));
+        await rs.takeSnapshot(request({ version: 2, from: 12n, position: 12n }));
+        expect((await rs.snapshots('p')).map((mark) => [mark.version, mark.position])).toEqual([[2, 12n]]);
+        expect(await rowsOf(snapshotName('p', 5n))).toEqual([]);
+        expect(await rowsOf(snapshotName('p', 12n))).toEqual([['a', 'v2@12']]);
+      });
+
+      it('files a staged projection\'s snapshot under the target, which a reset of the target keeps', async () => {
+        await rs.commit('p~rebuild', 1, undefined, 8n, changes(row('a', 'staged')));
+        await rs.takeSnapshot(request({ source: 'p~rebuild', from: 8n }));
+        await rs.reset('p');
+        expect(await rs.snapshots('p')).toHaveLength(1);
+        expect(await rowsOf(snapshotName('p', 8n))).toEqual([['a', 'staged']]);
+      });
     });
   });
 }
