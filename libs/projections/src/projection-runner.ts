@@ -114,7 +114,7 @@ interface Slot {
 const silentLogger: ProjectionLogger = { log: () => undefined, error: () => undefined };
 
 /**
- * Folds the global log into the read models (DESIGN §6), exactly once.
+ * Folds the global log into the read models exactly once: a crash never applies an event twice or skips one.
  *
  * Events are folded in batches into each projection's write-through cache; then every projection's changed rows
  * and its new checkpoint are committed in ONE transaction. A crash before the commit leaves the rows and the

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 
 /**
- * Fields a read-model row can be filtered and paged by (DESIGN §6; the projections issue: incident, asset, account,
+ * Fields a read-model row can be filtered and paged by (the filters finance asks for: incident, asset, account,
  * status). A read store indexes them; null or absent means "not applicable to this row".
  *
  * As a list filter, a string matches that exact value, null matches rows where the field is not applicable, and an
@@ -50,7 +50,7 @@ export interface RowCodec {
 }
 
 /**
- * A projection (DESIGN §6): `evolve` folds one event into the read model and touches nothing else (no clock, no
+ * A projection: `evolve` folds one event into the read model and touches nothing else (no clock, no
  * I/O), so a replay from position zero always rebuilds the same rows. Bump `version` whenever `evolve` changes
  * meaning: a stored read model of another version is rebuilt.
  */

@@ -13,7 +13,7 @@ export * from './protection-claims.projection';
 export * from './reimbursements.projection';
 export * from './risk-alerts.projection';
 
-/** Every read model the ledger serves (DESIGN §6). */
+/** Every read model the ledger serves: what the API's reads, the CLI's rebuild and reconcile fold. */
 export const ALL_PROJECTIONS: readonly Projection[] = [
   balancesProjection,
   incidentLedgerProjection,

@@ -189,7 +189,7 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
 }
 
 /**
- * Per-asset loss totals of each incident (DESIGN §6), valued in USD at the price recorded before detection: the
+ * Per-asset loss totals of each incident (what finance reports: lost, reimbursed, outstanding), valued in USD at the price recorded before detection: the
  * latest AssetPriceRecorded of the asset when the incident was opened, or if there was none then, the latest when
  * the asset's first unauthorized withdrawal in the incident was detected; null when neither existed (a price
  * recorded later does not change a total's price, so the report never moves with the market). Prices are folded
