@@ -10,8 +10,8 @@ import {
   type UnauthorizedOutcome,
 } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { accountIdOf, dataOf, sortedRecord } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { accountIdOf, dataOf, sortedRecord } from '../support';
 
 export const INCIDENT_LEDGER = 'incident-ledger';
 

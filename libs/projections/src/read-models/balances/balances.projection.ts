@@ -1,7 +1,7 @@
 import { assertNever, availableMinor, formatAmount, invariant, toMinor, type Amount, type AssetBalance, type AssetCode } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView, RowCodec } from '../projection';
-import { accountIdOf, dataOf } from './support';
+import type { Projection, ReadModelView, RowCodec } from '../../projection';
+import { accountIdOf, dataOf } from '../support';
 
 export const BALANCES = 'balances';
 

@@ -12,8 +12,8 @@ import {
   type AssetCode,
 } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { accountIdOf, dataOf, sortedRecord } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { accountIdOf, dataOf, sortedRecord } from '../support';
 
 export const LOSS_TOTALS = 'loss-totals';
 
