@@ -99,6 +99,22 @@ export interface ProjectionStatus {
   readonly lagSeconds: number;
 }
 
+/** What the batch pipeline folds: see foldBatch. */
+interface Batch {
+  readonly events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>;
+  readonly coveredFrom: bigint;
+  readonly upTo: bigint;
+  /** Whether a batch that ends at upTo has caught up with the log's head (lagSeconds is then 0). */
+  readonly headAtUpTo: boolean;
+}
+
+interface BatchResult {
+  readonly eventsRead: number;
+  readonly applied: boolean;
+  /** The position the batch's checkpoints moved to (coveredFrom when not applied). */
+  readonly end: bigint;
+}
+
 interface Slot {
   readonly projection: Projection;
   readonly cache: RowCache;
@@ -280,24 +296,45 @@ export class ProjectionRunner {
     return { position: head === undefined ? null : this.lowestCheckpoint(), eventsRead, batches };
   }
 
+  // ---- one batch ----------------------------------------------------------------------------------------------
+
   /**
-   * Folds the next events after `from` that some projection handles, up to batchSize, as they are read (a batch is
-   * never held in memory, only the rows it changed), then commits. When fewer events than asked come back, the read
-   * went through to the head, which was at least `target` when this catch-up looked: the batch covers every
-   * position up to `target`, handled or not. `from` is the lowest checkpoint, so no projection is behind it.
+   * One batch of a catch-up: the next events after `from` that some projection handles, read from the log up to
+   * batchSize, folded as they are read (never held in memory, only the rows they changed). When fewer events than
+   * asked come back, the read went through to the head, which was at least `target` when this catch-up looked: the
+   * batch covers every position up to `target`, handled or not.
    */
-  private async foldNextBatch(from: bigint, target: bigint): Promise<{ eventsRead: number; applied: boolean }> {
-    const behind = this.slots.filter((slot) => (slot.checkpoint ?? 0n) < target);
+  private foldNextBatch(from: bigint, target: bigint): Promise<BatchResult> {
+    const events = this.store.readAll({ fromPosition: from + 1n, maxCount: this.batchSize, filter: this.filter, metadataOnAccess: true });
+    return this.foldBatch({ events, coveredFrom: from, upTo: target, headAtUpTo: true });
+  }
+
+  /**
+   * THE batch pipeline, for catch-up and live alike (they differ only in where the events come from): folds the
+   * events into each projection still behind the batch's end, takes the as-of snapshots that fall due, then
+   * commits every projection's rows and checkpoint in one transaction.
+   *
+   * The events are in position order and cover every position after `coveredFrom` (skipped ones are handled by no
+   * projection) up to the batch's end: `upTo` when the events ran out before batchSize or passed `upTo`, else the
+   * last one folded. A batch that has changed MAX_DIRTY_ROWS rows stops there, so a batch's memory stays bounded
+   * whatever batchSize is. Not applied (applied false) when another runner moved a checkpoint first (the caches are
+   * dropped and the checkpoints read again), or when a projection is behind the batch's start.
+   */
+  private async foldBatch(batch: Batch): Promise<BatchResult> {
+    const { coveredFrom, upTo } = batch;
+    const behind = this.slots.filter((slot) => (slot.checkpoint ?? 0n) < upTo);
+    if (behind.length === 0) return { eventsRead: 0, applied: true, end: upTo };
+    // Folding this batch into a projection that has not folded every event up to its start would skip events.
+    if (behind.some((slot) => (slot.checkpoint ?? 0n) < coveredFrom)) return { eventsRead: 0, applied: false, end: coveredFrom };
     let eventsRead = 0;
     let last: bigint | undefined;
-    let passedTarget = false;
+    let passedUpTo = false;
     let stoppedEarly = false;
     let end: bigint;
     try {
-      const events = this.store.readAll({ fromPosition: from + 1n, maxCount: this.batchSize, filter: this.filter, metadataOnAccess: true });
-      for await (const event of events) {
-        if (event.position > target) {
-          passedTarget = true;
+      for await (const event of batch.events) {
+        if (event.position > upTo) {
+          passedUpTo = true;
           break;
         }
         eventsRead += 1;
@@ -311,41 +348,16 @@ export class ProjectionRunner {
           break;
         }
       }
-      end = !stoppedEarly && (passedTarget || eventsRead < this.batchSize) ? target : last!;
+      end = !stoppedEarly && (passedUpTo || eventsRead < this.batchSize) ? upTo : last!;
     } catch (error) {
-      return { eventsRead, applied: await this.abandonBatch(error) };
+      return { eventsRead, applied: await this.abandonBatch(error), end: coveredFrom };
     }
     // A synchronous store (SQLite) never yields inside readAll: give timers, signals and, in the API process, HTTP
     // requests their turn once per batch, so a long catch-up never starves them.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const active = behind.filter((slot) => (slot.checkpoint ?? 0n) < end);
-    return { eventsRead, applied: await this.commitFolded(active, end, end === target) };
-  }
-
-  // ---- one batch ----------------------------------------------------------------------------------------------
-
-  /**
-   * Folds events into each projection still behind `end`, then commits them all in one transaction. The events are
-   * in position order and cover every position after `coveredFrom` up to `end` (skipped ones are handled by no
-   * projection). Returns false when the batch cannot be applied: another runner moved a checkpoint first (the
-   * caches are dropped and the checkpoints read again), or a projection is behind the batch's start.
-   */
-  private async applyBatch(events: readonly RecordedEvent[], coveredFrom: bigint, end: bigint, reachedHead: boolean): Promise<boolean> {
-    const active = this.slots.filter((slot) => (slot.checkpoint ?? 0n) < end);
-    if (active.length === 0) return true;
-    // Folding this batch into a projection that has not folded every event up to its start would skip events.
-    if (active.some((slot) => (slot.checkpoint ?? 0n) < coveredFrom)) return false;
-    try {
-      for (const event of events) {
-        const loading = this.fold(active, event);
-        if (loading !== undefined) await loading;
-        const snapshotting = this.snapshotIfDue(active, event.position);
-        if (snapshotting !== undefined) await snapshotting;
-      }
-    } catch (error) {
-      return this.abandonBatch(error);
-    }
-    return this.commitFolded(active, end, reachedHead);
+    const applied = await this.commitFolded(active, end, batch.headAtUpTo && end === upTo);
+    return { eventsRead, applied, end };
   }
 
   /**
@@ -606,7 +618,7 @@ export class ProjectionRunner {
         if (result === FULL || result === NOT_READY || result.done) {
           if (batch.length > 0) {
             const end = batch[batch.length - 1]!.position;
-            if (!(await this.commitLive(batch, covered, end, result === NOT_READY))) return;
+            if (!(await this.commitLive(batch, covered, result === NOT_READY))) return;
             covered = end;
             batch = [];
           }
@@ -623,11 +635,22 @@ export class ProjectionRunner {
     }
   }
 
-  private commitLive(batch: readonly RecordedEvent[], coveredFrom: bigint, end: bigint, reachedHead: boolean): Promise<boolean> {
-    return this.serialised(async () => {
-      if (this.needsSync) return false;
-      return this.applyBatch(batch, coveredFrom, end, reachedHead);
-    });
+  /**
+   * A live batch through the one pipeline (foldBatch), serialised with catch-ups. A batch the pipeline stops early
+   * (too many changed rows) goes on from where it stopped, so no event that arrived is dropped.
+   */
+  private async commitLive(batch: readonly RecordedEvent[], coveredFrom: bigint, reachedHead: boolean): Promise<boolean> {
+    let remaining = batch;
+    let from = coveredFrom;
+    while (remaining.length > 0) {
+      const events = remaining;
+      const upTo = events[events.length - 1]!.position;
+      const result = await this.serialised(async () => (this.needsSync ? undefined : this.foldBatch({ events, coveredFrom: from, upTo, headAtUpTo: reachedHead })));
+      if (result === undefined || !result.applied) return false;
+      from = result.end;
+      remaining = events.filter((event) => event.position > result.end);
+    }
+    return true;
   }
 
   private sleep(delayMs: number): Promise<void> {
