@@ -30,8 +30,10 @@ export interface ReadModelRow<Doc = unknown> {
  * codec turns into plain JSON.
  *
  * Docs returned by `get` are shared with the cache behind the view: evolve never mutates them, it puts a new doc.
- * `get` may throw to tell the runner that the row is not in memory yet (the runner loads it and folds the event
- * again), so evolve never catches an exception that it did not throw itself.
+ * `get` answers undefined both for a row that does not exist and for one the runner has not loaded into memory yet;
+ * in the second case the runner discards that fold (its writes, and any error evolve threw on the provisional
+ * answer), loads the row and folds the event again. So evolve must be pure: nothing but its writes to the view may
+ * depend on what it read, which every projection's evolve already is.
  */
 export interface ReadModelView {
   get<Doc>(key: string): Doc | undefined;
