@@ -397,8 +397,8 @@ export class ProjectionRunner {
    * with what the batch has folded since laid over them, so a rebuild's large batches are not cut to take them. A
    * CheckpointMovedError means the batch's commit would fail too: it abandons the batch as a conflict does.
    */
-  private async takeSnapshots(slots: readonly Slot[], position: bigint): Promise<void> {
-    const recordedAtHighWaterMs = await this.highWaterAt(position);
+  private async takeSnapshots(slots: readonly Slot[], position: bigint, mayScanFromStart = true): Promise<void> {
+    const recordedAtHighWaterMs = await this.highWaterAt(position, mayScanFromStart);
     for (const slot of slots) {
       const { name, version } = slot.projection;
       const changes = slot.cache.changes();
@@ -421,7 +421,9 @@ export class ProjectionRunner {
       const marks = (await this.readStore.snapshots(name)).filter((mark) => mark.version === version);
       if (marks[marks.length - 1]?.position === slot.checkpoint) continue;
       try {
-        await this.takeSnapshots([slot], slot.checkpoint);
+        // At the checkpoint of a ledger that may be large: its high-water is left to the reads rather than found by
+        // reading the whole log's metadata before the projections go on.
+        await this.takeSnapshots([slot], slot.checkpoint, false);
       } catch (error) {
         if (!(error instanceof CheckpointMovedError)) throw error;
         this.logger.log(`projection ${name}: no snapshot at start (${error.message})`);
@@ -433,10 +435,11 @@ export class ProjectionRunner {
 
   /**
    * The recordedAt high-water of the log up to `position`, read on from the last one this runner worked out or the
-   * nearest snapshot before it. Null when not worked out here: in 'on-read' mode, or when that snapshot's is not
-   * known either (reading from the log's start instead could be a scan of the whole log; the reads fill them in).
+   * nearest snapshot before it. Null when not worked out here: in 'on-read' mode, when that snapshot's is not known
+   * either, or when there is none and the caller may not read from the log's start (the start snapshot: that could
+   * be a scan of the whole log). The reads by instant fill them in (AsOfReads.positionAsOf).
    */
-  private async highWaterAt(position: bigint): Promise<number | null> {
+  private async highWaterAt(position: bigint, mayScanFromStart: boolean): Promise<number | null> {
     if (this.highWaterMode === 'on-read') return null;
     let base = this.highWater !== undefined && this.highWater.position <= position ? this.highWater : undefined;
     let latest: SnapshotMark | undefined;
@@ -450,6 +453,7 @@ export class ProjectionRunner {
       if (latest.recordedAtHighWaterMs === null) return null;
       base = { position: latest.position, ms: latest.recordedAtHighWaterMs };
     }
+    if (base === undefined && !mayScanFromStart) return null;
     const ms = base?.position === position ? base.ms : await recordedAtHighWater(this.store, base?.position ?? 0n, position, base?.ms);
     this.highWater = { position, ms };
     return ms;
