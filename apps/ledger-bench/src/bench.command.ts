@@ -7,6 +7,7 @@ import { Ledger, systemClock, verifierFor } from '@app/ledger';
 import { Command, Option } from 'nest-commander';
 import { ExitCode, UsageError } from '../../ledger-cli/src/cli-errors';
 import { measureDisk } from './bench/disk';
+import { asOfInChild } from './bench/as-of';
 import { runEmmettWorkload } from './bench/emmett';
 import { runHttpBench } from './bench/http';
 import { replayInChild } from './bench/replay';
@@ -37,7 +38,8 @@ export const LARGE_LOG_EVENTS = 1_000_000;
  * - a rebuild of that log into every projection in a child process (its peak RSS is the child's own);
  * - the same workload on Emmett's SQLite event store (@event-driven-io/emmett-sqlite), and the ratios;
  * - the real API server (keys, validation, the embedded store) under autocannon in another process, 64 connections;
- * - without --quick, a rebuild of a 1,000,000-event log, which the replay figures then come from.
+ * - without --quick, a rebuild of a 1,000,000-event log, which the replay figures then come from, and as-of reads
+ *   on it (balances, and loss totals by position and by instant) with the snapshots that rebuild took.
  */
 @Command({
   name: 'bench',
@@ -130,6 +132,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
     let replayLarge: BenchRun['replayLarge'] = null;
     let replayLargeParallel: BenchRun['replayLargeParallel'] = null;
     let treeLarge: TreeFigures | null = null;
+    let asOfLarge: BenchRun['asOfLarge'] = null;
     if (!options.quick) {
       const largePath = join(options.folder, 'large.db');
       const generatedMs = performance.now();
@@ -149,6 +152,8 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       const generationSeconds = (performance.now() - generatedMs) / 1_000;
       const figures = await replayInChild(largePath, join(options.folder, 'large.read-models.db'), context.signal);
       replayLarge = { ...figures, generatedEvents, generationSeconds };
+      // On the read store the single-threaded rebuild made, with the loss-totals snapshots it took.
+      asOfLarge = await asOfInChild(largePath, join(options.folder, 'large.read-models.db'), context.signal);
       replayLargeParallel = await replayInChild(largePath, join(options.folder, 'large.parallel.read-models.db'), context.signal, PARALLEL_REPLAY_WORKERS);
       const reopened = openSqliteEventStore({ path: largePath });
       try {
@@ -174,6 +179,7 @@ export class BenchCommand extends LedgerCommand<BenchCommandOptions> {
       replayLargeParallel,
       treeWorkload,
       treeLarge,
+      asOfLarge,
       elapsedSeconds: (performance.now() - startedMs) / 1_000,
     };
     await context.printResult({ json: benchJson(run), text: benchText(run) });

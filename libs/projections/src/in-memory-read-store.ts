@@ -164,6 +164,16 @@ export class InMemoryReadStore implements ReadStore {
     return [...(this.marks.get(projection) ?? [])];
   }
 
+  async recordSnapshotHighWater(projection: string, position: bigint, recordedAtHighWaterMs: number): Promise<void> {
+    this.assertOpen();
+    const marks = this.marks.get(projection);
+    if (marks === undefined) return;
+    this.marks.set(
+      projection,
+      marks.map((mark) => (mark.position === position ? { ...mark, recordedAtHighWaterMs } : mark)),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.projections.clear();

@@ -13,4 +13,4 @@ export * from './merkle';
 export * from './parallel';
 export * from './side-by-side';
 export * from './as-of/as-of-reads';
-export { recordedAtHighWater, searchStart, scanPositionAsOf } from './as-of/recorded-at';
+export { recordedAtHighWater, scanPositionAsOf } from './as-of/recorded-at';

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@app/event-store';
 
 /**
- * Fields a read-model row can be filtered and paged by (DESIGN §6; the projections issue: incident, asset, account,
+ * Fields a read-model row can be filtered and paged by (the filters finance asks for: incident, asset, account,
  * status). A read store indexes them; null or absent means "not applicable to this row".
  *
  * As a list filter, a string matches that exact value, null matches rows where the field is not applicable, and an
@@ -30,8 +30,10 @@ export interface ReadModelRow<Doc = unknown> {
  * codec turns into plain JSON.
  *
  * Docs returned by `get` are shared with the cache behind the view: evolve never mutates them, it puts a new doc.
- * `get` may throw to tell the runner that the row is not in memory yet (the runner loads it and folds the event
- * again), so evolve never catches an exception that it did not throw itself.
+ * `get` answers undefined both for a row that does not exist and for one the runner has not loaded into memory yet;
+ * in the second case the runner discards that fold (its writes, and any error evolve threw on the provisional
+ * answer), loads the row and folds the event again. So evolve must be pure: nothing but its writes to the view may
+ * depend on what it read, which every projection's evolve already is.
  */
 export interface ReadModelView {
   get<Doc>(key: string): Doc | undefined;
@@ -50,7 +52,7 @@ export interface RowCodec {
 }
 
 /**
- * A projection (DESIGN §6): `evolve` folds one event into the read model and touches nothing else (no clock, no
+ * A projection: `evolve` folds one event into the read model and touches nothing else (no clock, no
  * I/O), so a replay from position zero always rebuilds the same rows. Bump `version` whenever `evolve` changes
  * meaning: a stored read model of another version is rebuilt.
  */

@@ -80,6 +80,11 @@ export interface ReadStore {
   takeSnapshot(request: SnapshotRequest): Promise<void>;
   /** The marks of a projection's snapshots (every version), by position. Their rows: `rows(snapshotName(...))`. */
   snapshots(projection: string): Promise<SnapshotMark[]>;
+  /**
+   * Sets the recordedAt high-water of the snapshot at `position` (of any version) once it is known; nothing when
+   * there is no such snapshot (replaced meanwhile). The value is a fact of the log, so two writers agree.
+   */
+  recordSnapshotHighWater(projection: string, position: bigint, recordedAtHighWaterMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -111,8 +116,8 @@ export function markRow(mark: SnapshotMark): ReadModelRow {
 }
 
 export function markOfRow(projection: string, row: ReadModelRow): SnapshotMark {
-  const doc = row.doc as { version: number; position: string; recordedAtHighWaterMs: number };
-  if (!Number.isSafeInteger(doc.version) || !/^[0-9]+$/.test(doc.position) || !Number.isSafeInteger(doc.recordedAtHighWaterMs)) {
+  const doc = row.doc as { version: number; position: string; recordedAtHighWaterMs: number | null };
+  if (!Number.isSafeInteger(doc.version) || !/^[0-9]+$/.test(doc.position) || !(doc.recordedAtHighWaterMs === null || Number.isSafeInteger(doc.recordedAtHighWaterMs))) {
     throw new Error(`snapshot mark ${row.key} of ${projection} is malformed`);
   }
   return { projection, version: doc.version, position: BigInt(doc.position), recordedAtHighWaterMs: doc.recordedAtHighWaterMs };
@@ -133,9 +138,11 @@ export interface SnapshotMark {
   /**
    * The latest `recordedAt` (milliseconds since the epoch) of ALL events at or before `position`, handled or not:
    * when it is at or before an instant, the whole prefix up to `position` was recorded by then, so a search for
-   * "the log as of that instant" may start after `position` (positionAsOf).
+   * "the log as of that instant" may start after `position` (positionAsOf). Null while not yet known: finding it
+   * means reading every event's metadata, which would make a rebuild about half as fast again, so a rebuild leaves
+   * it to the first as-of read by instant (recordSnapshotHighWater), and a live runner works it out as it goes.
    */
-  readonly recordedAtHighWaterMs: number;
+  readonly recordedAtHighWaterMs: number | null;
 }
 
 export interface SnapshotRequest extends SnapshotMark {
@@ -168,7 +175,7 @@ export function assertSnapshotRequest(request: SnapshotRequest): void {
     if (row.key !== key) throw new RangeError(`snapshot of ${request.projection}: row ${row.key} is filed under key ${key}`);
     normalizeIndex(row.index);
   }
-  if (!Number.isSafeInteger(request.recordedAtHighWaterMs)) {
+  if (request.recordedAtHighWaterMs !== null && !Number.isSafeInteger(request.recordedAtHighWaterMs)) {
     throw new RangeError(`snapshot of ${request.projection}: recordedAtHighWaterMs must be an integer, got ${request.recordedAtHighWaterMs}`);
   }
 }

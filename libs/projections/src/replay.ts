@@ -21,6 +21,8 @@ export interface RebuildOptions {
   readonly logger?: ProjectionLogger;
   /** Events between as-of snapshots (ProjectionRunnerOptions); the runner's default when absent. */
   readonly asOfSnapshotEvery?: number | null;
+  /** 'on-read' when absent: a bulk fold leaves the snapshots' high-waters to the first as-of read by instant. */
+  readonly asOfHighWater?: 'at-snapshot' | 'on-read';
 }
 
 /**
@@ -32,7 +34,12 @@ export interface RebuildOptions {
 export function rebuild(options: RebuildOptions): Promise<CatchUpResult> {
   return rebuildSideBySide(options.readStore, options.projections, async (staged) => {
     for (const projection of options.projections) await staged.reset(projection.name);
-    const runner = new ProjectionRunner({ ...options, readStore: staged, batchSize: options.batchSize ?? BULK_BATCH_SIZE });
+    const runner = new ProjectionRunner({
+      ...options,
+      readStore: staged,
+      batchSize: options.batchSize ?? BULK_BATCH_SIZE,
+      asOfHighWater: options.asOfHighWater ?? 'on-read',
+    });
     return runner.catchUp({ onProgress: options.onProgress });
   });
 }

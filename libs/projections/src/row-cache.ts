@@ -21,17 +21,14 @@ interface PendingWrite {
 
 const NO_INDEX: IndexFields = {};
 
-/** Thrown by `get` for a row the cache does not hold: the runner loads it and folds the event again. */
-export class RowNotCached {
-  constructor(readonly key: string) {}
-}
-
 /**
  * One projection's write-through cache over the read store, and the view its evolve folds into.
  *
- * An event's writes are held aside until evolve returns, then applied at once: when evolve asks for a row the cache
- * does not hold, nothing of that event has been applied, so the runner can load the row and fold the event again
- * (evolve is pure). Rows written since the last commit are dirty; `changes()` encodes them for one commit, and
+ * A fold is two-phase, with no exception to signal a miss: an event's writes are held aside until evolve returns.
+ * When evolve asks for a row the cache does not hold, `get` answers "absent" for now and notes the key; once evolve
+ * returns, the fold is discarded (its writes, and any error evolve threw on that provisional answer) and `fold`
+ * names the row to load, so the runner loads it and folds the event again (evolve is pure). The first miss is
+ * always a row the event really needs: every read before it was answered truly. Rows written since the last commit are dirty; `changes()` encodes them for one commit, and
  * `committed()` keeps them as clean rows for the next batches, up to `maxRows`.
  *
  * When the cache is `complete` (the read model was empty when the runner began and nothing has been evicted since),
@@ -41,6 +38,8 @@ export class RowCache implements ReadModelView {
   private readonly rows = new Map<string, CachedRow>();
   private readonly dirtyKeys: string[] = [];
   private readonly pending: PendingWrite[] = [];
+  /** The first key the current fold asked for and the cache does not hold (undefined: none yet). */
+  private firstMiss: string | undefined;
   private complete = false;
 
   constructor(
@@ -63,8 +62,8 @@ export class RowCache implements ReadModelView {
     }
     const row = this.rows.get(key);
     if (row !== undefined) return row.doc as Doc | undefined;
-    if (this.complete) return undefined;
-    throw new RowNotCached(key);
+    if (!this.complete) this.firstMiss ??= key;
+    return undefined;
   }
 
   put(key: string, doc: unknown, index: IndexFields): void {
@@ -79,12 +78,21 @@ export class RowCache implements ReadModelView {
   /** Folds one event; returns the key of a row to load first when evolve needed one the cache does not hold. */
   fold(event: RecordedEvent): string | undefined {
     this.pending.length = 0;
+    this.firstMiss = undefined;
+    let failure: { readonly error: unknown } | undefined;
     try {
       this.projection.evolve(this, event);
     } catch (error) {
+      failure = { error };
+    }
+    const missing = this.firstMiss;
+    this.firstMiss = undefined;
+    if (missing !== undefined || failure !== undefined) {
       this.pending.length = 0;
-      if (error instanceof RowNotCached) return error.key;
-      throw error;
+      // A failure after a miss may come from the provisional "absent" (an invariant on a row that does exist):
+      // only a fold that read nothing provisionally can fail for real.
+      if (missing !== undefined) return missing;
+      throw failure!.error;
     }
     for (const write of this.pending) this.apply(write);
     this.pending.length = 0;

@@ -58,6 +58,10 @@ export class StagedReadStore implements ReadStore {
     return this.inner.snapshots(projection);
   }
 
+  recordSnapshotHighWater(projection: string, position: bigint, recordedAtHighWaterMs: number): Promise<void> {
+    return this.inner.recordSnapshotHighWater(projection, position, recordedAtHighWaterMs);
+  }
+
   promote(): Promise<void> {
     throw new Error('a staged read store does not promote: the store it stages for does');
   }

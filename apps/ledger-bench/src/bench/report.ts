@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import type { AsOfFigures, AsOfLatency } from './as-of';
 import type { DiskFigures } from './disk';
 import type { EmmettFigures } from './emmett';
 import type { HttpFigures } from './http';
@@ -46,6 +47,8 @@ export interface BenchRun {
   /** The Merkle tree folded from nothing over the workload's log, and over the large log (not with --quick). */
   readonly treeWorkload: TreeFigures;
   readonly treeLarge: TreeFigures | null;
+  /** As-of reads on the large log, with the snapshots its rebuild took (not with --quick). */
+  readonly asOfLarge: AsOfFigures | null;
   readonly elapsedSeconds: number;
 }
 
@@ -87,6 +90,9 @@ export function benchJson(run: BenchRun) {
     replay_workers: replay.workers,
     replay_single_thread_events_per_s: (run.replayLarge ?? run.replayWorkload).eventsPerSecond,
     replay_parallel_events_per_s: run.replayLargeParallel?.eventsPerSecond ?? null,
+    as_of_balances_p50_ms: run.asOfLarge?.balancesByPosition.p50Ms ?? null,
+    as_of_loss_totals_p50_ms: run.asOfLarge?.lossTotalsByPosition.p50Ms ?? null,
+    as_of_loss_totals_by_instant_p50_ms: run.asOfLarge?.lossTotalsByInstant.p50Ms ?? null,
     emmett_sequential_commands_per_s: run.emmett.sequential.perSecond,
     emmett_concurrent_commands_per_s: run.emmett.concurrent.perSecond,
     sequential_vs_emmett: sequentialVsEmmett,
@@ -124,6 +130,7 @@ export function benchJson(run: BenchRun) {
       replay_large_log_parallel: run.replayLargeParallel,
       merkle_tree_workload_log: { ...run.treeWorkload, seconds: round(run.treeWorkload.seconds) },
       merkle_tree_large_log: run.treeLarge === null ? null : { ...run.treeLarge, seconds: round(run.treeLarge.seconds) },
+      as_of_large_log: run.asOfLarge,
     },
     store: 'SQLite (WAL, synchronous=FULL), fresh temporary file',
     machine: machine(),
@@ -132,6 +139,18 @@ export function benchJson(run: BenchRun) {
 }
 
 const n = (value: number): string => value.toLocaleString('en-US');
+
+/** The as-of figures in one paragraph: each read's median and slowest, then what it cost before. */
+export function asOfRow(a: AsOfFigures): string {
+  const latency = (l: AsOfLatency): string => `${l.p50Ms.toFixed(2)} ms median, ${l.maxMs.toFixed(2)} ms slowest`;
+  return (
+    `  as-of reads on the large log (${n(a.position)} events, ${n(a.snapshots)} loss-totals snapshots from its rebuild; ${a.balancesByPosition.samples} reads each): ` +
+    `balances by position ${latency(a.balancesByPosition)}; loss totals by position ${latency(a.lossTotalsByPosition)}; ` +
+    `loss totals by instant ${latency(a.lossTotalsByInstant)} (the first read by instant after the rebuild, which works out the snapshots' high-waters once: ${n(a.firstByInstantMs)} ms)\n` +
+    `    (before: a full replay to the middle of the log took ${n(a.fullReplayLossTotalsMs)} ms for the loss totals and ${n(a.fullReplayBalancesMs)} ms for the balances, ` +
+    `and finding an instant's position by a scan from the start ${n(a.fullScanPositionAsOfMs)} ms)`
+  );
+}
 const replayMode = (workers: number): string => (workers === 0 ? 'one thread' : `folding on ${workers} worker threads`);
 
 export function benchText(run: BenchRun): string {
@@ -187,6 +206,7 @@ export function benchText(run: BenchRun): string {
       ? '  replay of a 1,000,000-event log: skipped (--quick); the replay figures above are from the workload log'
       : `${replayRow('replay of the large log', run.replayLarge)}\n    (log generated in ${run.replayLarge.generationSeconds.toFixed(1)} s; the replay figures above are from it)`,
     run.replayLargeParallel === null ? null : replayRow(`replay of the large log, ${replayMode(run.replayLargeParallel.workers)}`, run.replayLargeParallel),
+    run.asOfLarge === null ? null : asOfRow(run.asOfLarge),
     `  Merkle tree folded from nothing (leaf hash of each event's canonical input, tiles committed every 10,000): ` +
       `workload log ${n(run.treeWorkload.leaves)} leaves in ${run.treeWorkload.seconds.toFixed(2)} s, ${n(run.treeWorkload.leavesPerSecond)}/s` +
       (run.treeLarge === null ? '' : `; large log ${n(run.treeLarge.leaves)} leaves in ${run.treeLarge.seconds.toFixed(2)} s, ${n(run.treeLarge.leavesPerSecond)}/s`) +

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { accountStream, event, priceStream, type DomainEvent } from '@app/domain';
+import { accountStream, event, incidentStream, priceStream, type DomainEvent } from '@app/domain';
 import { eventsToAppend, type EventStore, type EventToAppend } from '@app/event-store';
 
 /**
  * A large valid log written straight to the store (not through the handlers), for the replay figures: accounts
- * opened and funded, then withdrawal lifecycles (requested, approved, settled or rejected) and now and then a
- * price. Generated a chunk at a time, so the generator holds no more than one chunk in memory. Adapted from
+ * opened and funded, then withdrawal lifecycles (requested, approved, settled or rejected), now and then a price,
+ * and, so that the loss totals have something to add up (the as-of figures read them), one incident whose
+ * unauthorized withdrawals are some of the settled ones, half of them reimbursed. Generated a chunk at a time, so the generator holds no more than one chunk in memory. Adapted from
  * libs/projections/src/testing (ledger-history.ts, recorded.ts), which the build leaves out.
  */
 interface Placed {
@@ -14,6 +15,10 @@ interface Placed {
 }
 
 const START_MS = Date.UTC(2022, 0, 10);
+/** The incident of the large log (the as-of figures read its loss totals). */
+export const SYNTHETIC_INCIDENT = 'inc-bench';
+/** One settled withdrawal in this many is reported as unauthorized (a loss); one loss in two is reimbursed. */
+const LOSS_EVERY = 50;
 
 function* syntheticEvents(totalEvents: number, accounts: number): Generator<Placed> {
   let n = 0;
@@ -34,6 +39,8 @@ function* syntheticEvents(totalEvents: number, accounts: number): Generator<Plac
       n += 1;
     }
   }
+  yield { streamId: incidentStream(SYNTHETIC_INCIDENT), event: event('IncidentOpened', { incidentId: SYNTHETIC_INCIDENT, title: 'bench', openedAt: at() }) };
+  n += 1;
   let w = 0;
   while (n < totalEvents) {
     if (w % 300 === 0) {
@@ -51,6 +58,16 @@ function* syntheticEvents(totalEvents: number, accounts: number): Generator<Plac
       ? { streamId: stream, event: event('WithdrawalRejected', { withdrawalId, reason: 'compliance', rejectedAt: at() }) }
       : { streamId: stream, event: event('WithdrawalSettled', { withdrawalId, txHash: `tx-${withdrawalId}`, settledAt: at() }) };
     n += 3;
+    if (w % LOSS_EVERY === 0) {
+      const loss = { withdrawalId, incidentId: SYNTHETIC_INCIDENT, asset: 'ETH' as const, amount: '0.001' };
+      yield { streamId: stream, event: event('UnauthorizedWithdrawalDetected', { ...loss, outcome: 'loss', detectedAt: at() }) };
+      n += 1;
+      if (w % (2 * LOSS_EVERY) === 0) {
+        const { incidentId, asset, amount } = loss;
+        yield { streamId: stream, event: event('Reimbursed', { reimbursementId: `r-${w}`, incidentId, asset, amount, reimbursedAt: at() }) };
+        n += 1;
+      }
+    }
     w += 1;
   }
 }

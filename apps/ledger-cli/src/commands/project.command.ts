@@ -47,7 +47,7 @@ export class ProjectCommand extends LedgerCommand<ProjectCommandOptions> {
   protected async execute(options: ProjectCommandOptions, context: CommandContext): Promise<number> {
     const readStore = await context.openReadStore('create');
     try {
-      const runner = new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS, logger: stderrLogger('project') });
+      const runner = new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS, logger: stderrLogger('project'), asOfSnapshotEvery: context.config.asOfSnapshotEvery });
       const summary = options.once ? await catchUpOnce(runner, readStore, context) : await followUntilSignal(runner, readStore, context);
       await context.printResult({ text: describeSummary(summary, options.once), json: summaryView(summary) });
     } finally {

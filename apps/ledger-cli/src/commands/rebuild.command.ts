@@ -108,6 +108,7 @@ export class RebuildCommand extends LedgerCommand<RebuildCommandOptions> {
         projections,
         onProgress: catchUpListener(progress, context.signal, 0n),
         batchSize: options.batchSize,
+        asOfSnapshotEvery: context.config.asOfSnapshotEvery,
         logger: stderrLogger('rebuild'),
       };
       result = options.workers === undefined ? await rebuild(rebuildOptions) : await rebuildInParallel({ ...rebuildOptions, workers: options.workers });

@@ -46,7 +46,7 @@ export class ReportCommand extends LedgerCommand<ReportCommandOptions> {
     const readStore = await context.openReadStore('create');
     try {
       // The report is of the ledger as it stands: the read models catch up first (safe beside a running projector).
-      await new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS }).catchUp();
+      await new ProjectionRunner({ store: yieldingStore(context.store), readStore, projections: ALL_PROJECTIONS, asOfSnapshotEvery: context.config.asOfSnapshotEvery }).catchUp();
       const finance = await readIncidentFinance(context.store, readStore, options.incidentId);
       if (finance === null) {
         const message = `report: incident ${options.incidentId} does not exist in this ledger`;

@@ -216,6 +216,25 @@ describe('as-of reads', () => {
           expect(await rowsOf(answer.readStore, [lossTotalsProjection])).toEqual(await replayed(store, [lossTotalsProjection], position));
           await answer.readStore.close();
         }
+        // A rebuild leaves the high-waters to the reads by instant, which work them out as far as they need and keep them.
+        expect(rebuiltMarks.every((mark) => mark.recordedAtHighWaterMs === null)).toBe(true);
+        const middleMs = START_MS + Number(middle) * 1_000;
+        for (const ms of [middleMs, START_MS - 1, middleMs + 12_345, START_MS + HISTORY.length * 1_000, middleMs - 40_000]) {
+          const instant = DateTime.fromMillis(ms, { zone: 'utc' });
+          expect(await asOfRebuilt.positionAsOf(instant)).toBe(await positionAsOf(store, instant));
+        }
+        const filled = await rebuilt.snapshots(lossTotalsProjection.name);
+        expect(filled.every((mark) => mark.recordedAtHighWaterMs !== null)).toBe(true);
+        // ...and the runner that goes on from the rebuilt read models carries them on from there.
+        await appendAll(store, HISTORY.slice(0, 200), HISTORY.length);
+        await new ProjectionRunner({ store, readStore: rebuilt, projections: ALL_PROJECTIONS, asOfSnapshotEvery: SNAPSHOT_EVERY }).catchUp();
+        const later = await rebuilt.snapshots(lossTotalsProjection.name);
+        expect(later.length).toBeGreaterThan(filled.length);
+        expect(later.every((mark) => mark.recordedAtHighWaterMs !== null)).toBe(true);
+        for (const ms of [START_MS + (HISTORY.length + 100) * 1_000, START_MS + (HISTORY.length + 10_000) * 1_000]) {
+          const instant = DateTime.fromMillis(ms, { zone: 'utc' });
+          expect(await asOfRebuilt.positionAsOf(instant)).toBe(await positionAsOf(store, instant));
+        }
         await rebuilt.close();
       } finally {
         await store.close();

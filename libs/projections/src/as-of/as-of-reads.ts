@@ -5,7 +5,7 @@ import type { Projection, ReadModelRow } from '../projection';
 import { BULK_BATCH_SIZE, ProjectionRunner } from '../projection-runner';
 import { snapshotName, type ReadStore, type SnapshotMark } from '../read-store.port';
 import { RowCache } from '../row-cache';
-import { scanPositionAsOf, searchStart } from './recorded-at';
+import { recordedAtHighWater, scanPositionAsOf } from './recorded-at';
 
 export interface AsOfReadsOptions {
   readonly store: EventStore;
@@ -75,9 +75,36 @@ export class AsOfReads {
   async positionAsOf(instant: DateTime): Promise<bigint | undefined> {
     if (!instant.isValid) throw new RangeError('positionAsOf needs a valid instant');
     const limitMs = instant.toMillis();
+    return scanPositionAsOf(this.store, limitMs, await this.searchStart(limitMs));
+  }
+
+  /**
+   * Where a search for the log as of an instant may start: the last snapshot whose whole prefix was recorded by the
+   * instant (its high-water is at or before it), so that a scan from the start would pass it. The scan then stops
+   * at or before the next snapshot, whose prefix holds an event recorded later: it reads at most the events between
+   * two snapshots, or after the last. Marks of every projection and version serve: a high-water is a fact of the
+   * log, not of a read model.
+   *
+   * A high-water not known yet (a rebuild leaves them unknown) is worked out here from the one before and stored,
+   * which reads no more than the scan from the start would have read up to there; so only the first read by
+   * instant after a rebuild reads that far, and the next ones start from the stored high-waters.
+   */
+  private async searchStart(limitMs: number): Promise<bigint | undefined> {
     const marks: SnapshotMark[] = [];
     for (const projection of this.snapshotted) marks.push(...(await this.readStore.snapshots(projection.name)));
-    return scanPositionAsOf(this.store, limitMs, searchStart(marks, limitMs));
+    marks.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    let passed: { readonly position: bigint; readonly ms: number } | undefined;
+    for (const mark of marks) {
+      let ms = mark.recordedAtHighWaterMs;
+      if (passed !== undefined && mark.position === passed.position) continue;
+      if (ms === null) {
+        ms = await recordedAtHighWater(this.store, passed?.position ?? 0n, mark.position, passed?.ms);
+        await this.readStore.recordSnapshotHighWater(mark.projection, mark.position, ms);
+      }
+      if (ms > limitMs) break;
+      passed = { position: mark.position, ms };
+    }
+    return passed?.position;
   }
 
   /** The read models of `projections` as of `position` (inclusive; 0n: before the first event). */

@@ -1,5 +1,4 @@
 import type { EventStore, RecordedEvent } from '@app/event-store';
-import type { SnapshotMark } from '../read-store.port';
 
 /** Events a scan reads between two turns of the event loop: a synchronous store (SQLite) never yields by itself. */
 const SCAN_YIELD_EVERY = 10_000;
@@ -27,20 +26,6 @@ export async function recordedAtHighWater(store: EventStore, after: bigint, upTo
   }
   if (highWaterMs === undefined) throw new Error(`no event up to position ${upTo} to take a recordedAt high-water from`);
   return highWaterMs;
-}
-
-/**
- * Where a search for "the log as of an instant" may start: the last mark whose whole prefix was recorded by the
- * instant, so that a scan from the start would pass it. The scan then stops at or before the next mark, whose
- * prefix holds an event recorded later, so it reads at most the events between two snapshots (or after the last).
- * Marks of every projection and version serve: a high-water is a fact of the log, not of a read model.
- */
-export function searchStart(marks: readonly SnapshotMark[], limitMs: number): bigint | undefined {
-  let after: bigint | undefined;
-  for (const mark of marks) {
-    if (mark.recordedAtHighWaterMs <= limitMs && (after === undefined || mark.position > after)) after = mark.position;
-  }
-  return after;
 }
 
 /**

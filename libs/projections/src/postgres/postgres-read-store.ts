@@ -340,6 +340,22 @@ export class PostgresReadStore implements ReadStore {
     return readSnapshotMarks(this, projection);
   }
 
+  /** One transaction under the projection's checkpoint lock, as takeSnapshot takes it, so the two never interleave. */
+  async recordSnapshotHighWater(projection: string, position: bigint, recordedAtHighWaterMs: number): Promise<void> {
+    this.assertOpen();
+    if (!isStorable(projection)) return;
+    const marksName = snapshotMarksName(projection);
+    const key = markRow({ projection, version: 1, position, recordedAtHighWaterMs }).key;
+    await this.inTransaction(async (client) => {
+      await client.query(this.sql.lockCheckpoints, [[projection]]);
+      const { rows } = await client.query<StoredRow>(this.sql.row, [marksName, key]);
+      if (rows[0] === undefined) return;
+      const mark = markRow({ ...markOfRow(projection, toReadModelRow(rows[0])), recordedAtHighWaterMs });
+      const { upserts, deletes } = prepareChanges([{ projection: marksName, version: 1, from: undefined, to: position, changes: new Map([[mark.key, mark]]) }]);
+      await this.writeChanges(client, upserts, deletes);
+    });
+  }
+
   async reset(projection: string): Promise<void> {
     this.assertOpen();
     assertProjectionName(projection);

@@ -1,19 +1,19 @@
 import type { Projection } from '../projection';
-import { balancesProjection } from './balances.projection';
-import { incidentLedgerProjection } from './incident-ledger.projection';
-import { lossTotalsProjection } from './loss-totals.projection';
-import { protectionClaimsProjection } from './protection-claims.projection';
-import { reimbursementsProjection } from './reimbursements.projection';
-import { riskAlertsProjection } from './risk-alerts.projection';
+import { balancesProjection } from './balances/balances.projection';
+import { incidentLedgerProjection } from './incident-ledger/incident-ledger.projection';
+import { lossTotalsProjection } from './loss-totals/loss-totals.projection';
+import { protectionClaimsProjection } from './protection-claims/protection-claims.projection';
+import { reimbursementsProjection } from './reimbursements/reimbursements.projection';
+import { riskAlertsProjection } from './risk-alerts/risk-alerts.projection';
 
-export * from './balances.projection';
-export * from './incident-ledger.projection';
-export * from './loss-totals.projection';
-export * from './protection-claims.projection';
-export * from './reimbursements.projection';
-export * from './risk-alerts.projection';
+export * from './balances/balances.projection';
+export * from './incident-ledger/incident-ledger.projection';
+export * from './loss-totals/loss-totals.projection';
+export * from './protection-claims/protection-claims.projection';
+export * from './reimbursements/reimbursements.projection';
+export * from './risk-alerts/risk-alerts.projection';
 
-/** Every read model the ledger serves (DESIGN §6). */
+/** Every read model the ledger serves: what the API's reads, the CLI's rebuild and reconcile fold. */
 export const ALL_PROJECTIONS: readonly Projection[] = [
   balancesProjection,
   incidentLedgerProjection,

@@ -81,6 +81,7 @@ function prepareWrites(db: Database.Database) {
     renameRows: db.prepare<[string, string]>('UPDATE rows SET projection = ? WHERE projection = ?'),
     renameCheckpoint: db.prepare<[string, string]>('UPDATE checkpoints SET projection = ? WHERE projection = ?'),
     selectRows: db.prepare<[string], StoredRow>(`SELECT ${ROW_COLUMNS} FROM rows WHERE projection = ? ORDER BY key`),
+    selectRow: db.prepare<[string, string], StoredRow>(`SELECT ${ROW_COLUMNS} FROM rows WHERE projection = ? AND key = ?`),
     copyRows: db.prepare<[string, string]>(
       `INSERT INTO rows (projection, key, doc, account_id, incident_id, asset, status)
        SELECT ?, key, doc, account_id, incident_id, asset, status FROM rows WHERE projection = ?`,
@@ -232,6 +233,18 @@ export class SqliteReadStore implements ReadStore {
   snapshots(projection: string): Promise<SnapshotMark[]> {
     this.assertOpen();
     return readSnapshotMarks(this, projection);
+  }
+
+  async recordSnapshotHighWater(projection: string, position: bigint, recordedAtHighWaterMs: number): Promise<void> {
+    this.assertOpen();
+    const marksName = snapshotMarksName(projection);
+    const key = markRow({ projection, version: 1, position, recordedAtHighWaterMs }).key;
+    this.inWriteTransaction(() => {
+      const stored = this.writes.selectRow.get(marksName, key);
+      if (stored === undefined) return;
+      const mark = markRow({ ...markOfRow(projection, toReadModelRow(stored)), recordedAtHighWaterMs });
+      this.applyChanges(marksName, new Map([[mark.key, mark]]));
+    });
   }
 
   private inWriteTransaction(work: () => void): void {

@@ -239,6 +239,16 @@ export function describeReadStoreContract(name: string, open: () => ReadStore | 
         expect(await rowsOf(snapshotName('p', 12n))).toEqual([['a', 'v2@12']]);
       });
 
+      it('records a high-water not known when the snapshot was taken, and only for a snapshot that exists', async () => {
+        await rs.commit('p', 1, undefined, 8n, changes(row('a', 1)));
+        await rs.takeSnapshot(request({ from: 8n, recordedAtHighWaterMs: null }));
+        expect((await rs.snapshots('p'))[0]!.recordedAtHighWaterMs).toBeNull();
+        await rs.recordSnapshotHighWater('p', 8n, 42);
+        await rs.recordSnapshotHighWater('p', 9n, 43);
+        expect(await rs.snapshots('p')).toEqual([{ projection: 'p', version: 1, position: 8n, recordedAtHighWaterMs: 42 }]);
+        expect(await rowsOf(snapshotName('p', 8n))).toEqual([['a', 1]]);
+      });
+
       it('files a staged projection\'s snapshot under the target, which a reset of the target keeps', async () => {
         await rs.commit('p~rebuild', 1, undefined, 8n, changes(row('a', 'staged')));
         await rs.takeSnapshot(request({ source: 'p~rebuild', from: 8n }));

@@ -1,7 +1,7 @@
 import { assertNever, type Amount, type AssetCode } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { accountIdOf, dataOf, positionKey } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { accountIdOf, dataOf, positionKey } from '../support';
 
 export const REIMBURSEMENTS = 'reimbursements';
 

@@ -1,7 +1,7 @@
 import { assertNever, type Amount, type ProtectionDenialReason } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { accountIdOf, dataOf } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { accountIdOf, dataOf } from '../support';
 
 export const PROTECTION_CLAIMS = 'protection-claims';
 

@@ -11,8 +11,8 @@ import {
   type RiskSeverity,
 } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { positionKey } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { positionKey } from '../support';
 
 export const RISK_ALERTS = 'risk-alerts';
 

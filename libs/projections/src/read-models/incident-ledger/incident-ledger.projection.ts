@@ -10,8 +10,8 @@ import {
   type UnauthorizedOutcome,
 } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { accountIdOf, dataOf, sortedRecord } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { accountIdOf, dataOf, sortedRecord } from '../support';
 
 export const INCIDENT_LEDGER = 'incident-ledger';
 
@@ -158,7 +158,7 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
 }
 
 /**
- * The incident ledger (DESIGN §6): one row per (incident, account) with its unauthorized withdrawals, per-asset
+ * The incident ledger (what finance and auditors read of an incident): one row per (incident, account) with its unauthorized withdrawals, per-asset
  * losses, reimbursements and protection payouts, and a status (version 2 added the payouts); plus one row per (incident, account, asset), so that a listing filtered
  * by asset (or by the status of one asset) is an index read. Account rows have no asset in their index.
  */

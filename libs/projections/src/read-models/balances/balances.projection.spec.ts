@@ -11,8 +11,8 @@ import {
   settled,
   unauthorizedDetected,
 } from '@app/domain/testing/builders';
-import { ledgerHistory } from '../testing/ledger-history';
-import { docsUnder, foldRows, recordAll, type Placed } from '../testing/recorded';
+import { ledgerHistory } from '../../testing/ledger-history';
+import { docsUnder, foldRows, recordAll, type Placed } from '../../testing/recorded';
 import { balancesProjection } from './balances.projection';
 
 const A = accountStream('alice');

@@ -1,7 +1,7 @@
-import { assertNever, formatAmount, invariant, toMinor, type Amount, type AssetCode } from '@app/domain';
+import { assertNever, availableMinor, formatAmount, invariant, toMinor, type Amount, type AssetBalance, type AssetCode } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView, RowCodec } from '../projection';
-import { accountIdOf, dataOf } from './support';
+import type { Projection, ReadModelView, RowCodec } from '../../projection';
+import { accountIdOf, dataOf } from '../support';
 
 export const BALANCES = 'balances';
 
@@ -38,7 +38,7 @@ export interface BalanceRow {
   readonly reimbursed: Amount;
   readonly held: Amount;
   readonly withdrawn: Amount;
-  /** deposited + reimbursed - held - withdrawn (rule 1). */
+  /** deposited + reimbursed - held - withdrawn (rule 1, as the domain's availableMinor computes it). */
   readonly available: Amount;
 }
 
@@ -50,13 +50,10 @@ export interface PendingWithdrawalRow {
   readonly amount: Amount;
 }
 
-interface BalanceDoc {
+/** The domain's balance (so rule 1's `availableMinor` is the deciders' own), filed under its account and asset. */
+interface BalanceDoc extends AssetBalance {
   readonly accountId: string;
   readonly asset: AssetCode;
-  readonly depositedMinor: bigint;
-  readonly reimbursedMinor: bigint;
-  readonly heldMinor: bigint;
-  readonly withdrawnMinor: bigint;
 }
 
 interface PendingDoc {
@@ -88,10 +85,6 @@ function changeBalance(view: ReadModelView, accountId: string, asset: AssetCode,
   invariant(next.heldMinor >= 0n, `held ${asset} of account ${accountId} would be negative`);
   invariant(availableMinor(next) >= 0n, `available ${asset} of account ${accountId} would be negative`);
   view.put(key, next, { accountId, asset });
-}
-
-function availableMinor(doc: BalanceDoc): bigint {
-  return doc.depositedMinor + doc.reimbursedMinor - doc.heldMinor - doc.withdrawnMinor;
 }
 
 /** Settled: the held funds leave; rejected or cancelled: the hold is released. */

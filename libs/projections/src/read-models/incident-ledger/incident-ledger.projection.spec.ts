@@ -1,6 +1,6 @@
 import { accountStream, type AccountEvent } from '@app/domain';
 import { cancelled, claimApproved, reimbursed, unauthorizedDetected } from '@app/domain/testing/builders';
-import { foldRows, recordAll, type Placed } from '../testing/recorded';
+import { foldRows, recordAll, type Placed } from '../../testing/recorded';
 import { incidentLedgerProjection } from './incident-ledger.projection';
 
 const on = (accountId: string, ...events: AccountEvent[]): Placed[] => events.map((event) => ({ streamId: accountStream(accountId), event }));

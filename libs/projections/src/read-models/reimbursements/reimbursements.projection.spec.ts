@@ -1,6 +1,6 @@
 import { accountStream } from '@app/domain';
 import { reimbursed } from '@app/domain/testing/builders';
-import { foldRows, recordAll } from '../testing/recorded';
+import { foldRows, recordAll } from '../../testing/recorded';
 import { reimbursementsCsv, reimbursementsProjection, type ReimbursementRow } from './reimbursements.projection';
 
 describe('reimbursements projection', () => {

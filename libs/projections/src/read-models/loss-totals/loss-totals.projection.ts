@@ -12,8 +12,8 @@ import {
   type AssetCode,
 } from '@app/domain';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ReadModelView } from '../projection';
-import { accountIdOf, dataOf, sortedRecord } from './support';
+import type { Projection, ReadModelView } from '../../projection';
+import { accountIdOf, dataOf, sortedRecord } from '../support';
 
 export const LOSS_TOTALS = 'loss-totals';
 
@@ -189,7 +189,7 @@ function evolve(view: ReadModelView, event: RecordedEvent): void {
 }
 
 /**
- * Per-asset loss totals of each incident (DESIGN §6), valued in USD at the price recorded before detection: the
+ * Per-asset loss totals of each incident (what finance reports: lost, reimbursed, outstanding), valued in USD at the price recorded before detection: the
  * latest AssetPriceRecorded of the asset when the incident was opened, or if there was none then, the latest when
  * the asset's first unauthorized withdrawal in the incident was detected; null when neither existed (a price
  * recorded later does not change a total's price, so the report never moves with the market). Prices are folded

@@ -1,6 +1,6 @@
 import { accountStream, incidentStream, priceStream, type AccountEvent, type DomainEvent } from '@app/domain';
 import { claimApproved, incidentOpened, priceRecorded, reimbursed, unauthorizedDetected } from '@app/domain/testing/builders';
-import { foldRows, recordAll, type Placed } from '../testing/recorded';
+import { foldRows, recordAll, type Placed } from '../../testing/recorded';
 import { lossTotalsProjection } from './loss-totals.projection';
 
 const on = (accountId: string, ...events: AccountEvent[]): Placed[] => events.map((event) => ({ streamId: accountStream(accountId), event }));

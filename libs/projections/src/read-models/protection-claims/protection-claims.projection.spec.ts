@@ -1,5 +1,5 @@
 import { accountStream, event, type DomainEvent } from '@app/domain';
-import { foldRows, recordAll, type Placed } from '../testing/recorded';
+import { foldRows, recordAll, type Placed } from '../../testing/recorded';
 import { protectionClaimsProjection } from './protection-claims.projection';
 
 const A = accountStream('alice');
