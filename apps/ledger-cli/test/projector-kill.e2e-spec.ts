@@ -7,6 +7,7 @@ import { ledgerHistory } from '@app/projections/testing/ledger-history';
 import { appendAll } from '@app/projections/testing/recorded';
 import { requireCliBuild, runCli, startCli, type CliProcess, type CliRun } from './support/cli-process';
 import { storedCheckpoints } from './support/ledger-files';
+import { mulberry32 } from '@app/domain/testing/random';
 
 /**
  * The projections issue's "Done when": a projector killed outright (kill -9) at any point of its catch-up never
@@ -30,18 +31,6 @@ const MAX_DELAY_MS = 1_500;
 /** A reconcile or a catch-up of 100,000 events takes seconds; these only catch a hung process. */
 const CLI_TIMEOUT_MS = 120_000;
 const POLL_MS = 10;
-
-/** mulberry32: a small seeded PRNG, as ledgerHistory uses. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -124,7 +113,7 @@ describe('the projector killed with SIGKILL during its catch-up (exactly once)',
   };
 
   it(`reconciles after each of ${KILLS} kill -9 of ledger project, and at the head after a last project --once`, async () => {
-    const random = seededRandom(KILL_SCHEDULE_SEED);
+    const random = mulberry32(KILL_SCHEDULE_SEED);
     const kills: KillRecord[] = [];
     for (let round = 1; round <= KILLS; round += 1) {
       const from = reachedPosition();

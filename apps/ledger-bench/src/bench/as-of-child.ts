@@ -1,4 +1,5 @@
 import { accountStream } from '@app/domain';
+import { mulberry32 } from '@app/domain/testing/random';
 import { openSqliteEventStore } from '@app/event-store';
 import {
   accountBalances,
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     const accounts = (await readStore.list(balancesProjection.name, { filter: { asset: null }, limit: 10_000 }))
       .filter((row) => row.key.startsWith('account/'))
       .map((row) => row.key.slice('account/'.length));
-    const random = prng(20220117);
+    const random = mulberry32(20220117);
     const somePosition = (): bigint => 1n + BigInt(Math.floor(random() * Number(head)));
     const someInstant = (): DateTime => DateTime.fromMillis(START_MS + Math.floor(random() * Number(head)) * 1_000, { zone: 'utc' });
 
@@ -118,18 +119,6 @@ async function timed(read: () => Promise<void>): Promise<AsOfLatency> {
   durations.sort((a, b) => a - b);
   const round = (ms: number): number => Math.round(ms * 100) / 100;
   return { samples: SAMPLES, p50Ms: round(durations[Math.floor(SAMPLES / 2)]!), maxMs: round(durations[SAMPLES - 1]!) };
-}
-
-/** mulberry32: the same positions on every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 main().catch((error: unknown) => {

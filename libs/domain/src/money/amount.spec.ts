@@ -1,6 +1,7 @@
 import { InvariantViolation } from '../shared/assert';
 import { AMOUNT_MAX_INTEGER_DIGITS, formatAmount, isCanonicalAmount, parseAmount, toMinor } from './amount';
 import { ASSET_CODES, assetScale, type AssetCode } from './assets';
+import { mulberry32 } from '../testing/random';
 
 const minorOf = (asset: AssetCode, text: unknown): bigint => {
   const parsed = parseAmount(asset, text);
@@ -13,17 +14,6 @@ const reasonOf = (asset: AssetCode, text: unknown): string => {
   return parsed.reason;
 };
 
-/** A deterministic pseudo-random generator (mulberry32): the same cases on every run and every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randomInt = (random: () => number, below: number): number => Math.floor(random() * below);
 const randomDigits = (random: () => number, count: number): string =>
   Array.from({ length: count }, () => String(randomInt(random, 10))).join('');

@@ -10,6 +10,7 @@ import {
   type DomainEvent,
 } from '@app/domain';
 import type { Placed } from './recorded';
+import { mulberry32 } from '@app/domain/testing/random';
 
 export interface HistoryOptions {
   readonly accounts: number;
@@ -44,18 +45,6 @@ interface AccountModel {
   nextId: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so a history is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A valid ledger history (every event one the deciders could have written, in an order they allow): accounts
  * funded in several assets, withdrawals requested, approved, settled, rejected and cancelled, prices, two incidents
@@ -63,7 +52,7 @@ function random(seed: number): () => number {
  * events no read model handles (2FA, addresses, platform), which runners must step over.
  */
 export function ledgerHistory(options: HistoryOptions): Placed[] {
-  const next = random(options.seed ?? 7);
+  const next = mulberry32(options.seed ?? 7);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const out: Placed[] = [];
   const push = (streamId: string, e: DomainEvent): void => {
