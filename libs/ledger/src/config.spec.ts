@@ -33,6 +33,9 @@ describe('configuration', () => {
     [{ LEDGER_LOG_FORMAT: 'yaml' }, 'LEDGER_LOG_FORMAT'],
     [{ LEDGER_METRICS_PORT: '3000' }, 'LEDGER_METRICS_PORT'],
     [{ LEDGER_METRICS_PORT: '70000' }, 'LEDGER_METRICS_PORT'],
+    [{ LEDGER_ASOF_SNAPSHOT_EVERY: '0' }, 'LEDGER_ASOF_SNAPSHOT_EVERY'],
+    [{ LEDGER_ASOF_SNAPSHOT_EVERY: '100000001' }, 'LEDGER_ASOF_SNAPSHOT_EVERY'],
+    [{ LEDGER_ASOF_SNAPSHOT_EVERY: '1e4' }, 'LEDGER_ASOF_SNAPSHOT_EVERY'],
   ])('refuses %p with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${variable} `));
@@ -59,6 +62,11 @@ describe('configuration', () => {
   it('is ready while every projection is at most 10,000 events and 30 s behind, unless configured', () => {
     expect(loadConfig({}).readiness).toEqual({ maxLagEvents: 10_000, maxLagSeconds: 30 });
     expect(loadConfig({ LEDGER_READY_MAX_LAG_EVENTS: '0', LEDGER_READY_MAX_LAG_SECONDS: '5' }).readiness).toEqual({ maxLagEvents: 0, maxLagSeconds: 5 });
+  });
+
+  it('keeps an as-of snapshot every 10,000 events unless configured', () => {
+    expect(loadConfig({}).asOfSnapshotEvery).toBe(10_000);
+    expect(loadConfig({ LEDGER_ASOF_SNAPSHOT_EVERY: '500' }).asOfSnapshotEvery).toBe(500);
   });
 
   it('serves no /metrics unless a scrape token or a port is configured', () => {
