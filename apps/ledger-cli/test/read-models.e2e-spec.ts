@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accountBalances, ALL_PROJECTIONS, MAX_BATCH_SIZE, openSqliteReadStore } from '@app/projections';
+import { accountBalances, ALL_PROJECTIONS, lossTotalsProjection, MAX_BATCH_SIZE, openSqliteReadStore } from '@app/projections';
 import { requireCliBuild, runCli, startCli } from './support/cli-process';
 import { depositTo, SEEDED_EVENTS, seedLedger, storedCheckpoints, withSqliteFile } from './support/ledger-files';
 
@@ -45,6 +45,22 @@ describe('ledger project, rebuild and reconcile (the built CLI)', () => {
   });
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rebuild: keeps the loss totals\' as-of snapshots every LEDGER_ASOF_SNAPSHOT_EVERY events, as the projector does', async () => {
+    const snapshotPositions = async (): Promise<bigint[]> => {
+      const readStore = openSqliteReadStore({ path: readStorePath });
+      try {
+        return (await readStore.snapshots(lossTotalsProjection.name)).map((mark) => mark.position).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      } finally {
+        await readStore.close();
+      }
+    };
+    expect((await runCli(['rebuild'], env)).code).toBe(0);
+    // 5 events, far fewer than the default 10,000: no snapshot before the log's end.
+    expect((await snapshotPositions()).filter((position) => position < BigInt(SEEDED_EVENTS))).toEqual([]);
+    expect((await runCli(['rebuild'], { ...env, LEDGER_ASOF_SNAPSHOT_EVERY: '2' })).code).toBe(0);
+    expect((await snapshotPositions()).filter((position) => position < BigInt(SEEDED_EVENTS))).toEqual([2n, 4n]);
+  });
 
   it('rebuild: folds the log into every read model beside the event store, with rate, time and peak memory', async () => {
     const run = await runCli(['rebuild', '--json'], env);
